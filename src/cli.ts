@@ -1,0 +1,80 @@
+#!/usr/bin/env bun
+/**
+ * The `chat` executable: routes `serve` and `connect` (citty), checks what
+ * citty leaves unchecked, and maps failures to exit codes (1 runtime, 2 usage).
+ */
+import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
+import { version } from "../package.json";
+import connect, { connectExamples } from "./commands/connect.ts";
+import serve, { serveExamples } from "./commands/serve.ts";
+import { checkFlags } from "./commands/shared.ts";
+import { ChatError, UsageError } from "./errors.ts";
+import { colorEnabled, logger } from "./output.ts";
+
+const commands: Record<string, { def: CommandDef<ArgsDef>; examples: string[] }> = {
+  serve: { def: serve as unknown as CommandDef<ArgsDef>, examples: serveExamples },
+  connect: { def: connect as unknown as CommandDef<ArgsDef>, examples: connectExamples },
+};
+
+const main: CommandDef<ArgsDef> = {
+  meta: { name: "chat", version, description: "Terminal TCP chat: a room, an echo server and a print server, and their client" },
+  subCommands: Object.fromEntries(Object.entries(commands).map(([name, { def }]) => [name, def])),
+};
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+async function help(command?: CommandDef<ArgsDef>, examples: string[] = []): Promise<string> {
+  let text = await renderUsage(command ?? main, command ? main : undefined);
+  if (examples.length > 0) text += `\n\nEXAMPLES\n\n${examples.map((line) => `  ${line}`).join("\n")}`;
+  if (!command) text += "\n\nExit codes: 0 done, 1 runtime failure, 2 usage error, 130 second Ctrl+C.";
+  return colorEnabled(process.stdout) ? `${text}\n` : `${text.replace(ANSI, "")}\n`;
+}
+
+function usageHint(name?: string): string {
+  return name ? `usage: chat ${name} [options] (see chat ${name} --help)` : "usage: chat serve|connect [options] (see chat --help)";
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(await help());
+    if (name === undefined) process.exitCode = 2;
+    return;
+  }
+  if (name === "--version" || name === "-v" || name === "-V" || name === "version") {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command ${name}`);
+  const end = rest.indexOf("--");
+  if ((end < 0 ? rest : rest.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")) {
+    process.stdout.write(await help(command.def, command.examples));
+    return;
+  }
+  try {
+    checkFlags(rest, (command.def.args ?? {}) as ArgsDef);
+    await runCommand(command.def, { rawArgs: rest });
+  } catch (error) {
+    if (error instanceof UsageError) error.message = `${error.message}\n${usageHint(name)}`;
+    throw error;
+  }
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ChatError) {
+    logger.error(error.message);
+    process.exitCode = error.exitCode;
+  } else if ((error as Error)?.name === "CLIError") {
+    logger.error(`${(error as Error).message.replace(ANSI, "")}\n${usageHint()}`);
+    process.exitCode = 2;
+  } else {
+    logger.error(error);
+    process.exitCode = 1;
+  }
+}
+// Servers and sessions have ended; a stdin reader may still hold the loop open.
+await new Promise((resolve) => process.stdout.write("", resolve));
+process.exit();

@@ -1,0 +1,196 @@
+/**
+ * `connect(options)`: opens a TCP, TLS or unix-socket connection with a
+ * deadline (Bun.connect has none of its own) and retries, and returns a handle
+ * whose writes are queued (see Conn) and whose graceful end is a half-close.
+ */
+import type { Socket, SocketHandler } from "bun";
+import { ChatError, reason } from "./errors.ts";
+import { formatHostPort } from "./net/address.ts";
+import { Conn, type ConnRef } from "./net/conn.ts";
+import { formatDuration } from "./text/units.ts";
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const RETRY_BASE_MS = 250;
+const RETRY_MAX_MS = 5000;
+
+export interface ConnectOptions {
+  host?: string;
+  port?: number;
+  unix?: string;
+  /** TLS: verify against the system CAs, or `ca` (PEM); `insecure` skips verification. */
+  tls?: { ca?: string; insecure?: boolean };
+  /** Bounds connecting, TLS handshake included. */
+  timeoutMs?: number;
+  /** Further attempts after a failure, with exponential backoff. */
+  retry?: number;
+  onRetry?: (error: ChatError, delayMs: number, left: number) => void;
+}
+
+export interface ClientHandle {
+  readonly label: string;
+  /** SHA-256 fingerprint of the server's certificate (TLS). */
+  readonly fingerprint: string | undefined;
+  readonly conn: Conn;
+  /** Received bytes; chunks that arrived before a handler was set are replayed to it. */
+  onData(handler: (chunk: Uint8Array) => void): void;
+  /** Resolves when the connection is closed, with the error if it was lost. */
+  readonly closed: Promise<Error | undefined>;
+  send(data: Uint8Array | string): void;
+  /** Half-close once everything queued is written; keep reading until the server closes. */
+  finish(): void;
+  /** Close gracefully (bounded) and wait. Idempotent. */
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+interface Pending {
+  early: Uint8Array[];
+  handler: ((chunk: Uint8Array) => void) | null;
+  closeError: Error | undefined;
+  resolveClosed: (error: Error | undefined) => void;
+}
+
+export async function connect(options: ConnectOptions = {}): Promise<ClientHandle> {
+  const attempts = (options.retry ?? 0) + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(options);
+    } catch (error) {
+      const failure = error instanceof ChatError ? error : new ChatError(reason(error));
+      if (attempt >= attempts) throw failure;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
+      options.onRetry?.(failure, delay, attempts - attempt);
+      await Bun.sleep(delay);
+    }
+  }
+}
+
+export function targetLabel(options: ConnectOptions): string {
+  return options.unix ?? formatHostPort(options.host ?? "localhost", options.port ?? 5000);
+}
+
+function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
+  const label = targetLabel(options);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tls = options.tls;
+  let resolveClosed: (error: Error | undefined) => void = () => {};
+  const closed = new Promise<Error | undefined>((resolve) => {
+    resolveClosed = resolve;
+  });
+  const pending: Pending = { early: [], handler: null, closeError: undefined, resolveClosed };
+
+  return new Promise<ClientHandle>((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string, socket?: Socket<ConnRef>) => {
+      socket?.terminate();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new ChatError(`cannot connect to ${label}: ${why}`));
+    };
+    const ready = (socket: Socket<ConnRef>) => {
+      if (settled) {
+        socket.terminate();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      const conn = new Conn(socket, label);
+      socket.data = { conn };
+      resolve(makeHandle(conn, label, tls ? fingerprintOf(socket) : undefined, pending, closed));
+    };
+    const timer = setTimeout(() => fail(`timed out after ${formatDuration(timeoutMs)}`), timeoutMs);
+
+    const socket: SocketHandler<ConnRef> = {
+      open(s) {
+        if (!tls) ready(s);
+      },
+      handshake(s, success, authorizationError) {
+        if (authorizationError && !tls?.insecure) fail(`certificate verification failed: ${reason(authorizationError)}`, s);
+        else if (!success) fail("TLS handshake failed", s);
+        else ready(s);
+      },
+      data(s, chunk) {
+        if (pending.handler) pending.handler(chunk);
+        else if (s.data?.conn) pending.early.push(chunk.slice());
+      },
+      drain(s) {
+        s.data?.conn?.drain();
+      },
+      end(s) {
+        s.data?.conn?.peerEnd();
+        // The server finished sending; closing our side completes the close.
+        s.data?.conn?.end();
+      },
+      close(s, error) {
+        if (!settled) {
+          fail(error ? reason(error) : "connection closed during setup");
+          return;
+        }
+        s.data?.conn?.markGone();
+        pending.resolveClosed(error ?? pending.closeError);
+      },
+      error(_s, error) {
+        pending.closeError = error;
+      },
+      connectError(_s, error) {
+        fail(reason(error));
+      },
+    };
+
+    const tlsOption = tls ? { ca: tls.ca, rejectUnauthorized: !tls.insecure, serverName: options.host } : undefined;
+    const started = options.unix
+      ? Bun.connect<ConnRef>({ unix: options.unix, socket, tls: tlsOption, allowHalfOpen: true })
+      : Bun.connect<ConnRef>({
+          hostname: options.host ?? "localhost",
+          port: options.port ?? 5000,
+          socket,
+          tls: tlsOption,
+          allowHalfOpen: true,
+        });
+    started.catch((error: unknown) => fail(reason(error)));
+  });
+}
+
+function makeHandle(
+  conn: Conn,
+  label: string,
+  fingerprint: string | undefined,
+  pending: Pending,
+  closed: Promise<Error | undefined>,
+): ClientHandle {
+  let closing: Promise<void> | null = null;
+  return {
+    label,
+    fingerprint,
+    conn,
+    closed,
+    onData(handler) {
+      pending.handler = handler;
+      for (const chunk of pending.early.splice(0)) handler(chunk);
+    },
+    send(data) {
+      conn.send(typeof data === "string" ? encoder.encode(data) : data);
+    },
+    finish() {
+      conn.end(Number.POSITIVE_INFINITY);
+    },
+    close() {
+      closing ??= (async () => {
+        conn.end();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+function fingerprintOf(socket: Socket<ConnRef>): string | undefined {
+  try {
+    const fingerprint = socket.getPeerCertificate()?.fingerprint256;
+    return typeof fingerprint === "string" && fingerprint ? fingerprint : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,143 @@
+/** `chat serve`: turns arguments into `serve()` options and wires stdout, --log and the console. */
+import { defineCommand } from "citty";
+import { UsageError } from "../errors.ts";
+import type { ChatEvent } from "../events.ts";
+import { type Cidr, parseCidr } from "../net/cidr.ts";
+import { MODES, type ModeName } from "../modes/mode.ts";
+import { colorEnabled, configureLogger, logger, StdoutWriter } from "../output.ts";
+import { Printer, Transcript } from "../printer.ts";
+import { nameProblem } from "../room/names.ts";
+import { DEFAULTS, type ServeOptions, type ServerHandle, serve } from "../server.ts";
+import { attachConsole } from "../server-console.ts";
+import { tlsFingerprint } from "../tls.ts";
+import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
+
+export const serveArgs = {
+  port: { type: "string", alias: "p", default: String(DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
+  host: { type: "string", description: "Address to listen on (default: every interface, IPv4 and IPv6)" },
+  mode: { type: "string", alias: "m", default: DEFAULTS.mode, valueHint: MODES.join("|"), description: "twoway = a chat room, echo = send every byte back, oneway = print what clients send" },
+  name: { type: "string", alias: "n", default: DEFAULTS.name, description: "The console's name in the room (twoway)" },
+  history: { type: "string", default: String(DEFAULTS.history), description: "Lines a newcomer gets on joining (0 = none)" },
+  "max-clients": { type: "string", default: String(DEFAULTS.maxClients), description: "Connections served at once; more are told and closed" },
+  "max-line": { type: "string", default: String(DEFAULTS.maxLine), description: "Longest line in bytes; longer ones are cut" },
+  "max-queue": { type: "string", default: "1m", description: "Bytes waiting for a client that does not read before it is dropped" },
+  "idle-timeout": { type: "string", default: "0", description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)" },
+  allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
+  deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },
+  log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file" },
+  "tls-cert": { type: "string", valueHint: "file", description: "Serve TLS with this certificate (PEM); needs --tls-key" },
+  "tls-key": { type: "string", valueHint: "file", description: "Private key (PEM) for --tls-cert" },
+  ...transportArgs,
+  ...outputArgs,
+} as const;
+
+export const serveExamples = [
+  "chat serve                         # a chat room on port 5000",
+  "chat serve --mode echo --port 7    # an echo server",
+  "chat serve --mode oneway > log.txt # print what clients send",
+  "chat serve --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/8",
+];
+
+type ServeArgs = { [K in keyof typeof serveArgs]: (typeof serveArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined };
+
+function cidrs(raw: readonly string[], flag: string): Cidr[] {
+  return allValues(raw, flag).map((text) => {
+    const cidr = parseCidr(text);
+    if (!cidr) throw new UsageError(`invalid --${flag}: ${text} (expected an address or CIDR block like 10.0.0.0/8)`);
+    return cidr;
+  });
+}
+
+export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOptions {
+  const mode = args.mode ?? DEFAULTS.mode;
+  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid --mode: ${mode} (expected ${MODES.join(", ")})`);
+  const name = args.name ?? DEFAULTS.name;
+  const problem = nameProblem(name);
+  if (problem) throw new UsageError(`invalid --name: ${problem}`);
+  if (Boolean(args["tls-cert"]) !== Boolean(args["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
+  if (args.unix && (args.host || raw.some((a) => a === "--port" || a.startsWith("--port=") || a === "-p"))) {
+    throw new UsageError("--unix replaces --host and --port");
+  }
+  return {
+    mode: mode as ModeName,
+    host: args.host || undefined,
+    port: portArg(args.port ?? String(DEFAULTS.port)),
+    unix: args.unix || undefined,
+    name,
+    history: countArg(args.history ?? "20", "--history"),
+    maxClients: countArg(args["max-clients"] ?? "10000", "--max-clients", 1),
+    maxLine: sizeArg(args["max-line"] ?? "4096", "--max-line", 16),
+    maxQueue: sizeArg(args["max-queue"] ?? "1m", "--max-queue", 64 * 1024),
+    idleTimeoutMs: durationArg(args["idle-timeout"] ?? "0", "--idle-timeout"),
+    allow: cidrs(raw, "allow"),
+    deny: cidrs(raw, "deny"),
+    tls: args["tls-cert"] && args["tls-key"] ? { cert: fileArg(args["tls-cert"], "--tls-cert"), key: fileArg(args["tls-key"], "--tls-key") } : undefined,
+  };
+}
+
+/** Conversation events to stdout (text or JSON) and --log; in echo/oneway, connects are status lines. */
+function eventSink(mode: ModeName, json: boolean, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
+  const printer = new Printer(print, { style: json ? "json" : colorEnabled(process.stdout) ? "tty" : "plain", serverView: true });
+  return (event: ChatEvent) => {
+    log?.event(event);
+    if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
+      logger.info(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
+      return;
+    }
+    if (!out.isClosed) printer.event(event);
+  };
+}
+
+export default defineCommand({
+  meta: { name: "serve", description: "Run a chat room, an echo server or a print server" },
+  args: serveArgs,
+  async run({ args, rawArgs }) {
+    configureLogger({ quiet: args.quiet, verbose: args.verbose });
+    const options = serveOptions(args as ServeArgs, rawArgs);
+    const mode = options.mode ?? DEFAULTS.mode;
+    const out = new StdoutWriter();
+    let print = (text: string) => out.text(text);
+    const log = args.log ? openLog(args.log) : undefined;
+    let server: ServerHandle | null = null;
+    const stopped = Promise.withResolvers<void>();
+    const stop = () => {
+      server?.close().then(() => stopped.resolve());
+    };
+    const sink = eventSink(mode, args.json === true, out, (text) => print(text), log);
+    server = await serve({ ...options, onEvent: sink, onStatus: (text) => logger.info(text), onStopRequest: stop });
+    logger.info(`listening on ${server.label} (mode ${mode})`);
+    if (options.tls) logger.info(`tls certificate sha256 ${tlsFingerprint(options.tls.cert)}`);
+    if (mode === "twoway") {
+      const console = attachConsole(server, args.json !== true);
+      if (console) print = (text) => console.print(text);
+    }
+    handleSignals(stop);
+    await stopped.promise;
+    log?.flush();
+    await out.drained();
+  },
+});
+
+function openLog(path: string): Transcript {
+  try {
+    return new Transcript(path);
+  } catch (error) {
+    throw new UsageError(`--log: cannot open ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** First SIGINT/SIGTERM: graceful shutdown. A second SIGINT: exit 130 at once. */
+function handleSignals(stop: () => void): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      if (signal === "SIGINT") process.exit(130);
+      return;
+    }
+    stopping = true;
+    logger.info("shutting down");
+    stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}

@@ -1,0 +1,97 @@
+/** Options shared by the commands, and the checks citty does not do (unknown flags, numbers, files). */
+import { existsSync, readFileSync } from "node:fs";
+import type { ArgsDef } from "citty";
+import { UsageError } from "../errors.ts";
+import { parsePort } from "../net/address.ts";
+import { parseDuration, parseSize } from "../text/units.ts";
+
+export const outputArgs = {
+  json: { type: "boolean", description: "Write one JSON object per line on stdout (for scripts and bots)" },
+  quiet: { type: "boolean", alias: "q", description: "No status lines on stderr (errors still print)" },
+  verbose: { type: "boolean", description: "More detail on stderr, with stack traces for errors" },
+} as const satisfies ArgsDef;
+
+export const transportArgs = {
+  unix: { type: "string", valueHint: "path", description: "Use a unix domain socket instead of host and port" },
+} as const satisfies ArgsDef;
+
+/** Long names, aliases and value-taking flags of a command, for checking raw arguments. */
+function flagTable(args: ArgsDef): Map<string, boolean> {
+  const table = new Map<string, boolean>([
+    ["help", false],
+    ["h", false],
+  ]);
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    const takesValue = def.type === "string" || def.type === "enum";
+    table.set(name, takesValue);
+    if (!takesValue) table.set(`no-${name}`, false);
+    const aliases = "alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
+    for (const alias of aliases) table.set(alias, takesValue);
+  }
+  return table;
+}
+
+/** Rejects unknown options and options missing their value (citty accepts both silently). */
+export function checkFlags(raw: readonly string[], args: ArgsDef): void {
+  const table = flagTable(args);
+  for (let i = 0; i < raw.length; i++) {
+    const arg = raw[i] ?? "";
+    if (arg === "--") return;
+    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) continue;
+    const [flag = "", value] = arg.split(/=(.*)/s, 2);
+    const takesValue = table.get(flag.replace(/^--?/, ""));
+    if (takesValue === undefined) throw new UsageError(`unknown option ${flag}`);
+    if (takesValue && value === undefined) {
+      if (i + 1 >= raw.length) throw new UsageError(`option ${flag} needs a value`);
+      i++;
+    }
+  }
+}
+
+/** Every value given for a repeatable option (`--allow A --allow B`). */
+export function allValues(raw: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const arg = raw[i] ?? "";
+    if (arg === "--") break;
+    if (arg === `--${name}`) values.push(raw[++i] ?? "");
+    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  }
+  return values;
+}
+
+export function portArg(text: string, flag = "--port"): number {
+  const port = parsePort(text.trim());
+  if (port === null) throw new UsageError(`invalid ${flag}: ${text} (expected a number 0-65535)`);
+  return port;
+}
+
+export function durationArg(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new UsageError(`invalid ${flag}: ${text} (expected a duration like 90, 500ms, 30s, 5m, 1h)`);
+  return ms;
+}
+
+export function countArg(text: string, flag: string, min = 0): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`invalid ${flag}: ${text} (expected a whole number >= ${min})`);
+  }
+  return Number(text);
+}
+
+export function sizeArg(text: string, flag: string, min = 1): number {
+  const bytes = parseSize(text);
+  if (bytes === null || bytes < min) throw new UsageError(`invalid ${flag}: ${text} (expected bytes >= ${min}, like 4096, 64k, 1m)`);
+  return bytes;
+}
+
+/** Reads a file named on the command line; a missing one is a usage error. */
+export function fileArg(path: string, flag: string): string {
+  if (!existsSync(path)) throw new UsageError(`${flag}: no such file: ${path}`);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,50 @@
+/** Expected failures carry their exit code: 1 runtime, 2 usage. */
+export class ChatError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+    this.name = "ChatError";
+  }
+}
+
+export class UsageError extends ChatError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by peer",
+  ENOTFOUND: "unknown host",
+  EAI_NONAME: "unknown host",
+  EAI_AGAIN: "host name lookup failed",
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "address not available",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ETIMEDOUT: "timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ENOENT: "no such file",
+  EPIPE: "connection closed",
+};
+
+/** A short human reason for a system error (`connection refused`), else its message. */
+export function reason(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && REASONS[code]) return REASONS[code];
+    return error.message.replace(/^error:\s*/i, "");
+  }
+  return String(error);
+}
+
+/** ECONNRESET and EPIPE are a peer leaving, not a failure of ours. */
+export function isPeerGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
+}

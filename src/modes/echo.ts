@@ -1,0 +1,49 @@
+/**
+ * echo (RFC 862): every byte goes straight back to its sender, unchanged and
+ * without waiting for a newline; each received line is also printed. A client
+ * that does not read its echo is slowed by pausing reads from it (TCP flow
+ * control), so the server never holds more than about HIGH_WATER bytes for it.
+ */
+import type { Conn } from "../net/conn.ts";
+import type { Mode, ModeContext } from "./mode.ts";
+import { TextInput } from "./input.ts";
+
+export const HIGH_WATER = 256 * 1024;
+const LOW_WATER = 64 * 1024;
+
+function lines(conn: Conn): TextInput {
+  return conn.state as TextInput;
+}
+
+export function echoMode(ctx: ModeContext): Mode {
+  return {
+    open(conn) {
+      conn.state = new TextInput(ctx.maxLine, (text) => ctx.emit({ type: "message", from: conn.peer, text }));
+      conn.onDrain = () => {
+        if (conn.queued <= LOW_WATER) conn.resume();
+      };
+      ctx.emit({ type: "join", name: conn.peer, peer: conn.peer });
+    },
+    data(conn, chunk) {
+      conn.send(chunk, true);
+      if (conn.queued > HIGH_WATER) conn.pause();
+      lines(conn).push(chunk);
+    },
+    end(conn) {
+      lines(conn).finish();
+      conn.end();
+    },
+    close(conn) {
+      lines(conn).finish();
+      ctx.emit({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
+    },
+    refuse(conn) {
+      conn.end();
+    },
+    expire(conn) {
+      conn.end();
+    },
+    tick() {},
+    shutdown() {},
+  };
+}

@@ -1,0 +1,37 @@
+/** The interface every server mode implements; the server owns sockets, a mode owns what they mean. */
+import type { ChatEvent } from "../events.ts";
+import type { Conn } from "../net/conn.ts";
+
+export const MODES = ["twoway", "echo", "oneway"] as const;
+export type ModeName = (typeof MODES)[number];
+
+export interface ModeContext {
+  /** Conversation output: the server's stdout, `--json`, `--log`. */
+  emit: (event: ChatEvent) => void;
+  maxLine: number;
+  /** Bytes a client may have waiting to be sent to it before it is dropped as too slow. */
+  maxQueue: number;
+  /** Twoway: the console participant's name and how many lines newcomers get. */
+  name: string;
+  history: number;
+}
+
+export interface Mode {
+  /** An accepted connection. */
+  open(conn: Conn): void;
+  data(conn: Conn, chunk: Uint8Array): void;
+  /** The client half-closed (FIN). */
+  end(conn: Conn): void;
+  /** The connection is gone; `conn.leaveReason` says why. */
+  close(conn: Conn): void;
+  /** A connection that may not stay: tell it why (if the mode talks) and close it. */
+  refuse(conn: Conn, why: string): void;
+  /** The client was silent for the idle timeout. */
+  expire(conn: Conn, idleText: string): void;
+  /** Called a few times a second, for work driven by time. */
+  tick(now: number): void;
+  /** The server is stopping: tell everyone. */
+  shutdown(): void;
+  /** A line typed on the server's console (twoway). */
+  say?(line: string): void;
+}

@@ -1,0 +1,82 @@
+/** What each line typed in a room does: relay it, or run its slash command. */
+import { CONSOLE_HELP, HELP, type Input, parseInput } from "../room/commands.ts";
+import { nameProblem } from "../room/names.ts";
+import type { Participant, Room } from "./room.ts";
+
+type Handler<K extends Input["kind"]> = (room: Room, p: Participant, input: Extract<Input, { kind: K }>) => void;
+type Handlers = { [K in Input["kind"]]: Handler<K> };
+
+const error = (room: Room, p: Participant, text: string) => room.tell(p, { type: "error", text });
+const notice = (room: Room, p: Participant, text: string) => room.tell(p, { type: "notice", text });
+
+const handlers: Handlers = {
+  say(room, p, { text }) {
+    if (text.trim() === "") return;
+    room.broadcast({ type: "message", from: p.name, text }, p);
+  },
+  nick(room, p, { name }) {
+    const problem = nameProblem(name);
+    const holder = room.find(name);
+    if (problem) error(room, p, `invalid name: ${problem}`);
+    else if (holder === p && p.name === name) notice(room, p, `you are already ${name}`);
+    else if (holder && holder !== p) error(room, p, `the name ${holder.name} is taken`);
+    else {
+      const old = p.name;
+      room.rename(p, name);
+      if (p.announced) room.broadcast({ type: "rename", from: old, to: name });
+      else notice(room, p, `you are now ${name}`);
+    }
+  },
+  who(room, p) {
+    const names = [...room.members.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+    notice(room, p, `${names.length} here: ${names.join(", ")}`);
+  },
+  me(room, p, { text }) {
+    room.broadcast({ type: "action", from: p.name, text }, p);
+  },
+  msg(room, p, { to, text }) {
+    const target = room.find(to);
+    if (!target) error(room, p, `no one called ${to} is here`);
+    else if (target === p) error(room, p, "that is you");
+    else {
+      const event = { type: "message", from: p.name, to: target.name, text } as const;
+      room.tell(target, event);
+      room.tell(p, event);
+    }
+  },
+  help(room, p) {
+    for (const line of p.conn ? HELP : [...HELP, ...CONSOLE_HELP]) notice(room, p, line);
+  },
+  quit(room, p) {
+    if (!p.conn) {
+      room.stop();
+      return;
+    }
+    notice(room, p, "bye");
+    p.conn.leaveReason = "quit";
+    p.conn.end();
+  },
+  kick(room, p, { name }) {
+    const target = room.find(name);
+    if (p.conn) error(room, p, "/kick is for the server console");
+    else if (!target?.conn) error(room, p, `no one called ${name} is here`);
+    else {
+      error(room, target, "you were kicked");
+      target.conn.leaveReason = "kicked";
+      target.conn.end();
+    }
+  },
+  usage(room, p, { text }) {
+    error(room, p, `usage: ${text}`);
+  },
+  unknown(room, p, { command }) {
+    error(room, p, `unknown command ${command} (try /help)`);
+  },
+};
+
+export function handleInput(room: Room, p: Participant, text: string): void {
+  const input = parseInput(text);
+  if (input.kind !== "nick") room.announce(p);
+  (handlers[input.kind] as Handler<typeof input.kind>)(room, p, input);
+  if (input.kind === "nick") room.announce(p);
+}

@@ -1,0 +1,101 @@
+/**
+ * Renders conversation events for a person or a program: plain lines (pipes
+ * and files), coloured lines with timestamps (terminals), or one JSON object
+ * per line (`--json`). The server's own view adds the peer address to joins.
+ */
+import { openSync, writeSync } from "node:fs";
+import { type ChatEvent, eventJson, eventLine } from "./events.ts";
+import { colors } from "./output.ts";
+
+export type Style = "plain" | "tty" | "json";
+
+const NAME_COLORS = [colors.cyan, colors.green, colors.magenta, colors.blue, colors.yellow, colors.red];
+
+/** A stable colour per name, so a person keeps theirs for the whole session. */
+export function nameColor(name: string): (text: string) => string {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) >>> 0;
+  return NAME_COLORS[hash % NAME_COLORS.length] ?? colors.cyan;
+}
+
+function clock(at: Date): string {
+  return at.toTimeString().slice(0, 8);
+}
+
+function ttyLine(event: ChatEvent, plain: string, at: Date): string {
+  const stamp = colors.gray(clock(at));
+  switch (event.type) {
+    case "message": {
+      if (event.from === undefined) return `${stamp} ${plain}`;
+      const who = nameColor(event.from)(event.from);
+      const to = event.to === undefined ? "" : ` -> ${nameColor(event.to)(event.to)}`;
+      return `${stamp} ${who}${to}: ${event.text}`;
+    }
+    case "error":
+      return `${stamp} ${colors.red(plain)}`;
+    default:
+      return `${stamp} ${colors.gray(plain)}`;
+  }
+}
+
+export interface PrinterOptions {
+  style: Style;
+  /** The server shows where people connect from. */
+  serverView?: boolean;
+}
+
+export class Printer {
+  constructor(
+    private readonly sink: (text: string) => void,
+    readonly options: PrinterOptions,
+  ) {}
+
+  /** The plain text of an event as this printer's viewer sees it. */
+  line(event: ChatEvent): string {
+    const plain = eventLine(event);
+    if (this.options.serverView && event.type === "join") return `${plain} from ${event.peer}`;
+    return plain;
+  }
+
+  event(event: ChatEvent, at = new Date()): void {
+    switch (this.options.style) {
+      case "json":
+        this.sink(`${eventJson(event, at)}\n`);
+        return;
+      case "tty":
+        this.sink(`${ttyLine(event, this.line(event), at)}\n`);
+        return;
+      case "plain":
+        this.sink(`${this.line(event)}\n`);
+    }
+  }
+}
+
+/** `--log FILE`: an append-only transcript, one timestamped line per event. */
+export class Transcript {
+  private readonly fd: number;
+  private pending: string[] = [];
+  private scheduled = false;
+  private readonly printer: Printer;
+
+  constructor(path: string) {
+    this.fd = openSync(path, "a");
+    this.printer = new Printer(() => {}, { style: "plain", serverView: true });
+  }
+
+  event(event: ChatEvent, at = new Date()): void {
+    this.pending.push(`${at.toISOString()} ${this.printer.line(event)}\n`);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join("");
+    this.pending = [];
+    writeSync(this.fd, text);
+  }
+}

@@ -1,0 +1,15 @@
+/** Participant names: 1–24 letters, digits, `_`, `-`, `.`; unique regardless of case. */
+export const MAX_NAME = 24;
+const NAME = /^[A-Za-z0-9_.-]{1,24}$/;
+
+/** Why a name cannot be used, or null when it is well-formed. */
+export function nameProblem(name: string): string | null {
+  if (name.length === 0) return "a name is needed";
+  if (name.length > MAX_NAME) return `a name is at most ${MAX_NAME} characters`;
+  if (!NAME.test(name)) return "a name may have only letters, digits, '_', '-' and '.'";
+  return null;
+}
+
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}

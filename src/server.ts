@@ -1,0 +1,236 @@
+/**
+ * `serve(options)`: listens (TCP, TLS or a unix socket), admits or refuses
+ * connections, times out idle ones, and shuts down gracefully. What the bytes
+ * mean is up to the mode (echo, oneway, twoway).
+ */
+import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
+import { ChatError, reason } from "./errors.ts";
+import type { ChatEvent } from "./events.ts";
+import { formatHostPort, plainAddress } from "./net/address.ts";
+import { type Cidr, refusal } from "./net/cidr.ts";
+import { Conn, type ConnRef } from "./net/conn.ts";
+import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
+import { echoMode } from "./modes/echo.ts";
+import type { Mode, ModeContext, ModeName } from "./modes/mode.ts";
+import { onewayMode } from "./modes/oneway.ts";
+import { Room } from "./modes/room.ts";
+import { formatDuration } from "./text/units.ts";
+
+export const DEFAULTS = {
+  mode: "twoway" as ModeName,
+  port: 5000,
+  maxClients: 10_000,
+  maxLine: 4096,
+  maxQueue: 1024 * 1024,
+  history: 20,
+  name: "server",
+};
+/** How long shutdown waits for queues to flush and clients to close. */
+export const SHUTDOWN_GRACE_MS = 3000;
+const TICK_MS = 250;
+
+export interface ServeOptions {
+  mode?: ModeName;
+  /** Default: all interfaces, IPv4 and IPv6. */
+  host?: string;
+  port?: number;
+  /** Listen on a unix socket instead of host and port. */
+  unix?: string;
+  /** PEM certificate and key: serve TLS. */
+  tls?: { cert: string; key: string };
+  maxClients?: number;
+  maxLine?: number;
+  maxQueue?: number;
+  /** 0 = never. */
+  idleTimeoutMs?: number;
+  allow?: Cidr[];
+  deny?: Cidr[];
+  /** The console participant's name (twoway). */
+  name?: string;
+  history?: number;
+  /** Conversation events: lines received, room traffic, joins and leaves. */
+  onEvent?: (event: ChatEvent) => void;
+  /** Status: refused connections and the like. */
+  onStatus?: (text: string) => void;
+  /** Called when the console asks the server to stop (`/quit`). */
+  onStopRequest?: () => void;
+}
+
+export interface ServerHandle {
+  readonly mode: ModeName;
+  readonly address: string;
+  readonly port: number;
+  readonly unix: string | undefined;
+  /** `HOST:PORT` or the unix socket path, as shown in `listening on …`. */
+  readonly label: string;
+  readonly clients: number;
+  /** A line from the server's console (twoway; ignored by the other modes). */
+  say(line: string): void;
+  /** Stops accepting, tells the room, flushes and closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+type Listener = TCPSocketListener<ConnRef> | UnixSocketListener<ConnRef>;
+
+function createMode(name: ModeName, ctx: ModeContext, stop: () => void): Mode {
+  if (name === "echo") return echoMode(ctx);
+  if (name === "oneway") return onewayMode(ctx);
+  return new Room(ctx, stop);
+}
+
+let localPeers = 0;
+
+function peerName(socket: Socket<ConnRef>): string {
+  const address = socket.remoteAddress;
+  if (!address) return `local-${++localPeers}`;
+  return formatHostPort(plainAddress(address), socket.remotePort);
+}
+
+export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
+  const modeName = options.mode ?? DEFAULTS.mode;
+  const maxClients = options.maxClients ?? DEFAULTS.maxClients;
+  const idleMs = options.idleTimeoutMs ?? 0;
+  const allow = options.allow ?? [];
+  const deny = options.deny ?? [];
+  const status = options.onStatus ?? (() => {});
+  const conns = new Set<Conn>();
+  const refused = new Set<Conn>();
+  let closing: Promise<void> | null = null;
+
+  const ctx: ModeContext = {
+    emit: options.onEvent ?? (() => {}),
+    maxLine: options.maxLine ?? DEFAULTS.maxLine,
+    maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
+    name: options.name ?? DEFAULTS.name,
+    history: options.history ?? DEFAULTS.history,
+  };
+  const mode = createMode(modeName, ctx, () => (options.onStopRequest ?? (() => void handle.close()))());
+
+  function admit(conn: Conn, address: string): string | null {
+    if (closing) return "server shutting down";
+    const why = refusal(plainAddress(address), allow, deny);
+    if (why) return why === "address denied" ? "not allowed" : why;
+    if (conns.size >= maxClients) return "server full";
+    return null;
+  }
+
+  const handler: SocketHandler<ConnRef> = {
+    open(socket) {
+      const conn = new Conn(socket, peerName(socket));
+      socket.data = { conn };
+      const why = admit(conn, socket.remoteAddress ?? "");
+      if (why) {
+        refused.add(conn);
+        status(`refused ${conn.peer}: ${why}`);
+        mode.refuse(conn, why);
+        return;
+      }
+      conns.add(conn);
+      mode.open(conn);
+    },
+    data(socket, chunk) {
+      const conn = socket.data?.conn;
+      if (!conn || refused.has(conn)) return;
+      conn.lastRead = Date.now();
+      mode.data(conn, chunk);
+    },
+    drain(socket) {
+      socket.data?.conn?.drain();
+    },
+    end(socket) {
+      const conn = socket.data?.conn;
+      if (!conn) return;
+      conn.peerEnd();
+      if (!refused.has(conn)) mode.end(conn);
+    },
+    close(socket, error) {
+      const conn = socket.data?.conn;
+      if (!conn) return;
+      conn.markGone();
+      refused.delete(conn);
+      if (!conns.delete(conn)) return;
+      if (error && !conn.leaveReason) conn.leaveReason = "error";
+      mode.close(conn);
+    },
+    error() {
+      // A reset or a failed TLS handshake; `close` follows and does the work.
+    },
+  };
+
+  if (options.unix) await prepareUnixPath(options.unix);
+  const listener = listen(options, handler);
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    mode.tick(now);
+    if (idleMs > 0) {
+      for (const conn of conns) {
+        if (conn.isOpen && now - conn.lastRead >= idleMs) {
+          status(`${conn.peer} timed out`);
+          mode.expire(conn, formatDuration(idleMs));
+        }
+      }
+    }
+  }, Math.min(TICK_MS, Math.max(50, idleMs / 4 || TICK_MS)));
+
+  const unix = options.unix;
+  const address = unix ? unix : (listener as TCPSocketListener<ConnRef>).hostname;
+  const port = unix ? 0 : (listener as TCPSocketListener<ConnRef>).port;
+
+  const handle: ServerHandle = {
+    mode: modeName,
+    address,
+    port,
+    unix,
+    label: unix ?? formatHostPort(address, port),
+    get clients() {
+      return conns.size;
+    },
+    say(line) {
+      if (!closing) mode.say?.(line);
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    listener.stop(false);
+    mode.shutdown();
+    const all = [...conns, ...refused];
+    for (const conn of all) {
+      conn.leaveReason ??= "shutdown";
+      conn.end(SHUTDOWN_GRACE_MS);
+    }
+    await Promise.all(all.map((conn) => conn.closed));
+    clearInterval(ticker);
+    listener.stop(true);
+    if (unix) removeUnixPath(unix);
+  }
+
+  return handle;
+}
+
+function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener {
+  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key } : undefined;
+  if (options.unix) {
+    try {
+      return Bun.listen<ConnRef>({ unix: options.unix, socket, tls, allowHalfOpen: true });
+    } catch (error) {
+      throw new ChatError(`cannot listen on ${options.unix}: ${reason(error)}`);
+    }
+  }
+  const port = options.port ?? DEFAULTS.port;
+  const hosts = options.host ? [options.host] : ["::", "0.0.0.0"];
+  let failure: unknown;
+  for (const hostname of hosts) {
+    try {
+      return Bun.listen<ConnRef>({ hostname, port, socket, tls, allowHalfOpen: true });
+    } catch (error) {
+      failure = error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EAFNOSUPPORT" && code !== "EADDRNOTAVAIL") break;
+    }
+  }
+  throw new ChatError(`cannot listen on ${formatHostPort(options.host ?? "::", port)}: ${reason(failure)}`);
+}

@@ -1,0 +1,29 @@
+/** Parsers for human-friendly durations (`90`, `500ms`, `30s`, `5m`, `1h`) and sizes (`4096`, `64k`, `1m`). */
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds, or null when the text is not a duration. A bare number is seconds. */
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim().toLowerCase());
+  if (!match) return null;
+  const ms = Number(match[1]) * (DURATION_MS[match[2] ?? "s"] ?? 1000);
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Bytes, or null when the text is not a size. `k`, `m`, `g` are powers of 1024. */
+export function parseSize(text: string): number | null {
+  const match = SIZE.exec(text.trim().toLowerCase());
+  if (!match) return null;
+  const bytes = Number(match[1]) * (SIZE_UNIT[(match[2] ?? "b")[0] ?? "b"] ?? 1);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
