@@ -46,7 +46,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   const command = commands[name];
-  if (!command) throw new UsageError(`unknown command ${name}`);
+  if (!command) throw new UsageError(`unknown command ${name}\n${usageHint()}`);
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")) {
     process.stdout.write(await help(command.def, command.examples));

@@ -40,6 +40,11 @@ function report(entry: LogObject): void {
 /** Levels: 1 = warnings and errors only (--quiet), 3 = status (default), 4 = debug (--verbose). */
 export const logger = createConsola({ level: 3, reporters: [{ log: report }] });
 
+/** A status line printed even with --quiet: the listening address, which scripts need with --port 0. */
+export function essential(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
 export function configureLogger(options: { quiet?: boolean; verbose?: boolean }): void {
   verbose = options.verbose === true;
   logger.level = options.quiet ? 1 : verbose ? 4 : 3;

@@ -4,7 +4,7 @@ import { UsageError } from "../errors.ts";
 import type { ChatEvent } from "../events.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { MODES, type ModeName } from "../modes/mode.ts";
-import { colorEnabled, configureLogger, logger, StdoutWriter } from "../output.ts";
+import { colorEnabled, configureLogger, essential, logger, StdoutWriter } from "../output.ts";
 import { Printer, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, serve } from "../server.ts";
@@ -105,7 +105,7 @@ export default defineCommand({
     };
     const sink = eventSink(mode, args.json === true, out, (text) => print(text), log);
     server = await serve({ ...options, onEvent: sink, onStatus: (text) => logger.info(text), onStopRequest: stop });
-    logger.info(`listening on ${server.label} (mode ${mode})`);
+    essential(`listening on ${server.label} (mode ${mode})`);
     if (options.tls) logger.info(`tls certificate sha256 ${tlsFingerprint(options.tls.cert)}`);
     if (mode === "twoway") {
       const console = attachConsole(server, args.json !== true);

@@ -85,15 +85,17 @@ export class LineSplitter {
 
   private cut(tail: Uint8Array): void {
     const line = this.take(tail);
-    this.onLine(line.subarray(0, utf8Boundary(line, line.length)), true);
+    this.onLine(line.subarray(0, utf8Boundary(line)), true);
   }
 }
 
-/** The largest index <= `at` that does not split a UTF-8 character. */
-export function utf8Boundary(bytes: Uint8Array, at: number): number {
-  if (at >= bytes.length) return bytes.length;
-  let i = at;
+/** The length of the longest prefix of `bytes` that does not end inside a UTF-8 character. */
+export function utf8Boundary(bytes: Uint8Array): number {
+  const end = bytes.length;
+  let lead = end - 1;
   // Continuation bytes are 10xxxxxx; a character has at most 3 of them.
-  while (i > 0 && at - i < 3 && ((bytes[i] ?? 0) & 0xc0) === 0x80) i--;
-  return i;
+  while (lead > 0 && end - lead <= 3 && ((bytes[lead] ?? 0) & 0xc0) === 0x80) lead--;
+  const first = bytes[lead] ?? 0;
+  const size = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+  return lead >= 0 && lead + size > end ? lead : end;
 }

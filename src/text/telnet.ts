@@ -2,7 +2,8 @@
  * Removes telnet option negotiation (RFC 854/855) from a byte stream, so a
  * `telnet` client's IAC sequences are neither printed nor relayed. 0xFF never
  * occurs in UTF-8 text, so plain clients are unaffected. `IAC IAC` is a
- * literal 0xFF byte and is kept. State carries across chunks.
+ * literal 0xFF byte and is kept, and so is 0xFF before a byte that is no
+ * command (binary or invalid text). State carries across chunks.
  */
 const IAC = 255;
 const SB = 250;
@@ -23,7 +24,7 @@ export class TelnetFilter {
 
   push(chunk: Uint8Array): Uint8Array {
     if (this.state === State.Data && chunk.indexOf(IAC) < 0) return chunk;
-    const out = new Uint8Array(chunk.length);
+    const out = new Uint8Array(chunk.length + 1);
     let n = 0;
     for (const byte of chunk) {
       switch (this.state) {
@@ -37,7 +38,12 @@ export class TelnetFilter {
             this.state = State.Data;
           } else if (byte >= WILL && byte <= DONT) this.state = State.Option;
           else if (byte === SB) this.state = State.Sub;
-          else this.state = State.Data;
+          else if (byte < SE) {
+            // Not a telnet command: a stray 0xFF in binary or invalid text, kept as it was.
+            out[n++] = IAC;
+            out[n++] = byte;
+            this.state = State.Data;
+          } else this.state = State.Data;
           break;
         case State.Option:
           this.state = State.Data;

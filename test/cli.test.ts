@@ -1,0 +1,272 @@
+/** End-to-end: the CLI as a user runs it (from source, and the compiled binary), exit codes and both streams. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { version } from "../package.json";
+import { CLI, type Cli, cliServer, RawClient, runCli, runToEnd, until } from "./helpers.ts";
+
+const running: Cli[] = [];
+afterEach(async () => {
+  for (const cli of running.splice(0)) {
+    cli.kill("SIGKILL");
+    await cli.exited;
+  }
+});
+
+async function server(args: string[], options: { binary?: boolean } = {}) {
+  const s = await cliServer(args, options);
+  running.push(s);
+  return s;
+}
+
+describe("usage", () => {
+  const usageErrors: [string[], RegExp][] = [
+    [["serve", "--bogus"], /^error: unknown option --bogus$/m],
+    [["serve", "--port", "70000"], /^error: invalid --port: 70000/m],
+    [["serve", "--port", "abc"], /^error: invalid --port: abc/m],
+    [["serve", "--mode", "chatty"], /^error: invalid --mode: chatty \(expected twoway, echo, oneway\)$/m],
+    [["serve", "--idle-timeout", "soon"], /^error: invalid --idle-timeout: soon/m],
+    [["serve", "--allow", "300.0.0.0/8"], /^error: invalid --allow: 300.0.0.0\/8/m],
+    [["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], /^error: --tls-cert: no such file: \/nonexistent.pem$/m],
+    [["serve", "--name", "two words"], /^error: invalid --name/m],
+    [["connect", "--port"], /^error: option --port needs a value|^error: unknown option --port/m],
+    [["connect", "localhost", "99999"], /^error: invalid port: 99999/m],
+    [["connect", "--ca", "/nonexistent.pem"], /^error: --ca: no such file/m],
+    [["frobnicate"], /^error: unknown command frobnicate$/m],
+  ];
+  for (const [args, message] of usageErrors) {
+    test(`chat ${args.join(" ")} exits 2`, async () => {
+      const r = await runToEnd(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/^usage: chat/m);
+      expect(r.stdout).toBe("");
+    });
+  }
+
+  test("--version prints the package version", async () => {
+    const r = await runToEnd(["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  test("--help lists every option with defaults and examples, without colour when piped", async () => {
+    const serve = await runToEnd(["serve", "--help"], "", { env: { NO_COLOR: "" } });
+    expect(serve.code).toBe(0);
+    for (const flag of ["--port", "--host", "--mode", "--name", "--history", "--max-clients", "--max-line", "--idle-timeout", "--allow", "--deny", "--log", "--tls-cert", "--unix", "--json", "--quiet"]) {
+      expect(serve.stdout).toContain(flag);
+    }
+    expect(serve.stdout).toContain("(Default: 5000)");
+    expect(serve.stdout).toContain("EXAMPLES");
+    expect(serve.stdout).not.toContain("\x1b[");
+    const connect = await runToEnd(["connect", "--help"]);
+    expect(connect.stdout).toContain("--timeout");
+    expect(connect.stdout).toContain("chat connect");
+    const top = await runToEnd(["--help"]);
+    expect(top.stdout).toContain("serve");
+    expect(top.stdout).toContain("connect");
+  });
+});
+
+describe("runtime failures", () => {
+  test("cannot connect: one clear line, exit 1, promptly", async () => {
+    const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = s.port;
+    s.stop(true);
+    const started = Date.now();
+    const r = await runToEnd(["connect", "127.0.0.1", String(port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: cannot connect to 127.0.0.1:${port}: connection refused\n`);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  test("port in use: one clear line, exit 1", async () => {
+    const s = await server(["--mode", "echo", "--host", "127.0.0.1"]);
+    const r = await runToEnd(["serve", "--host", "127.0.0.1", "--port", String(s.port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: cannot listen on 127.0.0.1:${s.port}: address already in use\n`);
+  });
+});
+
+describe("echo end to end", () => {
+  test("the first stderr line is the listening line; printf | chat connect prints exactly the input", async () => {
+    const s = await server(["--mode", "echo"]);
+    expect(s.stderr().split("\n")[0]).toBe(`listening on [::]:${s.port} (mode echo)`);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "a\nb\n");
+    expect(r).toMatchObject({ code: 0, stdout: "a\nb\n" });
+    expect(r.stderr).toBe(`connected to 127.0.0.1:${s.port}\ndisconnected\n`);
+    await s.waitOut(/^127\.0\.0\.1:\d+: b$/m);
+  });
+
+  test("seq 1 200000 comes back identical", async () => {
+    const s = await server(["--mode", "echo"]);
+    const input = `${Array.from({ length: 200_000 }, (_, i) => i + 1).join("\n")}\n`;
+    const r = await runToEnd(["connect", `127.0.0.1:${s.port}`], input, { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(input.length);
+    expect(r.stdout === input).toBe(true);
+  });
+
+  test("1 MiB of random binary through chat connect comes back byte-exact", async () => {
+    const s = await server(["--mode", "echo"]);
+    const input = crypto.getRandomValues(new Uint8Array(1 << 16));
+    const all = new Uint8Array(1 << 20);
+    for (let i = 0; i < 16; i++) all.set(i % 2 ? input : input.map((b) => b ^ i), i * input.length);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--quiet"], all);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(Buffer.compare(r.bytes, all)).toBe(0);
+  });
+
+  test("a closed stdout pipe (| head -1) ends the client quietly", async () => {
+    const s = await server(["--mode", "echo"]);
+    const proc = Bun.spawn({
+      cmd: ["sh", "-c", `seq 1 100000 | "${process.execPath}" "${CLI}" connect 127.0.0.1 ${s.port} 2>err.txt | head -1; cat err.txt; rm -f err.txt`],
+      cwd: mkdtempSync(join(tmpdir(), "chat-head-")),
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    const [first, ...rest] = out.split("\n");
+    expect(first).toBe("1");
+    expect(rest.join("\n")).not.toMatch(/error|EPIPE|at /i);
+  });
+
+  test("the compiled binary serves and connects with an empty environment", async () => {
+    const s = await server(["--mode", "echo"], { binary: true });
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "from the binary\n", { binary: true, env: {} });
+    expect(r).toMatchObject({ code: 0, stdout: "from the binary\n" });
+    const bare = Bun.spawnSync({ cmd: [`${import.meta.dir}/../dist/chat`, "--version"], env: {} });
+    expect(bare.stdout.toString()).toBe(`${version}\n`);
+  });
+});
+
+describe("oneway end to end", () => {
+  test("prints PEER: TEXT on stdout, status on stderr, sends nothing", async () => {
+    const s = await server(["--mode", "oneway"]);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "one\ntwo\n");
+    expect(r).toMatchObject({ code: 0, stdout: "" });
+    await s.waitOut(/: two\n/);
+    expect(s.stdout()).toMatch(/^127\.0\.0\.1:\d+: one\n127\.0\.0\.1:\d+: two\n$/);
+    await s.waitErr(/disconnected/);
+    expect(s.stderr()).toMatch(/127\.0\.0\.1:\d+ connected/);
+  });
+
+  test("--json on the server", async () => {
+    const s = await server(["--mode", "oneway", "--json"]);
+    await runToEnd(["connect", "127.0.0.1", String(s.port)], "hi\n");
+    await s.waitOut(/"type":"leave"/);
+    const objects = s.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    expect(objects.map((o) => o.type)).toEqual(["join", "message", "leave"]);
+    expect(objects[1]).toMatchObject({ type: "message", text: "hi" });
+    expect(objects[1].from).toMatch(/^127\.0\.0\.1:\d+$/);
+    for (const o of objects) expect(Number.isNaN(Date.parse(o.ts))).toBe(false);
+  });
+
+  test("--quiet silences status; SIGTERM exits 0", async () => {
+    const s = await server(["--mode", "oneway", "--quiet"]);
+    expect(s.stderr()).toContain("listening on");
+    await runToEnd(["connect", "127.0.0.1", String(s.port)], "x\n");
+    await s.waitOut(/: x\n/);
+    s.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).not.toContain("connected");
+  });
+});
+
+describe("twoway end to end", () => {
+  test("printf 'hi' | chat connect --name alice: the others receive exactly `alice: hi`", async () => {
+    const s = await server([]);
+    const bob = await RawClient.connect(s.port);
+    await bob.waitLine(/^\* welcome/);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "hi\n");
+    expect(r.code).toBe(0);
+    await bob.waitLine("* alice left");
+    expect(bob.lines.slice(1)).toEqual(["* alice joined", "alice: hi", "* alice left"]);
+    await s.waitOut(/^alice: hi$/m);
+    bob.close();
+  });
+
+  test("the same command against an echo server prints exactly hi and sends nothing extra", async () => {
+    const s = await server(["--mode", "echo"]);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "hi\n");
+    expect(r).toMatchObject({ code: 0, stdout: "hi\n" });
+    await s.waitOut(/: hi\n/);
+    expect(s.stdout()).toMatch(/^127\.0\.0\.1:\d+: hi\n$/);
+  });
+
+  test("--name taken: the server's name is kept and the user is told", async () => {
+    const s = await server([]);
+    const first = await RawClient.connect(s.port);
+    await first.write("/nick alice\n");
+    await first.waitLine("* you are now alice");
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "Alice"], "hello\n");
+    expect(r.stdout).toContain("! the name alice is taken");
+    await first.waitLine(/^guest-\d+: hello$/);
+    first.close();
+  });
+
+  test("the console participates both ways through stdin; end of stdin does not stop the server", async () => {
+    const s = await server(["--name", "host"]);
+    const c = await RawClient.connect(s.port);
+    await c.write("/nick carol\nhello host\n");
+    await s.waitOut(/^carol: hello host$/m);
+    s.write("hello carol\n");
+    await c.waitLine("host: hello carol");
+    s.endInput();
+    await Bun.sleep(200);
+    await c.write("still here\n");
+    await s.waitOut(/^carol: still here$/m);
+    expect(s.proc.exitCode).toBe(null);
+    c.close();
+  });
+
+  test("--json on both sides", async () => {
+    const s = await server(["--json"]);
+    const watcher = runCli(["connect", "127.0.0.1", String(s.port), "--json", "--name", "watcher"]);
+    running.push(watcher);
+    await watcher.waitOut(/you are now watcher/);
+    await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "poster"], "/me waves\nhello\n/msg watcher psst\n");
+    await watcher.waitOut(/"text":"psst"/);
+    const seen = watcher.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    for (const o of seen) expect(typeof o.ts).toBe("string");
+    expect(seen).toContainEqual(expect.objectContaining({ type: "message", from: "poster", text: "hello" }));
+    expect(seen).toContainEqual(expect.objectContaining({ type: "message", from: "poster", to: "watcher", text: "psst" }));
+    expect(seen).toContainEqual(expect.objectContaining({ type: "notice", text: "poster waves" }));
+    await s.waitOut(/"type":"leave","name":"poster"/);
+    const logged = s.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    expect(logged).toContainEqual(expect.objectContaining({ type: "join", name: "poster", peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }));
+    expect(logged).toContainEqual(expect.objectContaining({ type: "message", from: "poster", text: "hello" }));
+    expect(logged.some((o) => o.text === "psst")).toBe(false);
+  });
+
+  test("--log appends a timestamped transcript and never truncates", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-log-"));
+    const file = join(dir, "room.log");
+    await Bun.write(file, "earlier line\n");
+    const s = await server(["--log", file]);
+    await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "logged\n");
+    s.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(lines[0]).toBe("earlier line");
+    expect(lines).toContainEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z alice: logged$/));
+    expect(lines).toContainEqual(expect.stringMatching(/Z \* alice joined from 127\.0\.0\.1:\d+$/));
+  });
+
+  test("SIGTERM: the room is told, clients see EOF, exit 0", async () => {
+    const s = await server([]);
+    const c = await RawClient.connect(s.port);
+    await c.waitLine(/^\* welcome/);
+    s.kill("SIGTERM");
+    await c.waitLine("* server shutting down");
+    await c.waitClosed();
+    expect(await s.exited).toBe(0);
+  });
+});
+
+test("until() gives up with a message", async () => {
+  await expect(until(() => false, "nothing", 50)).rejects.toThrow("timed out after 50ms waiting for nothing");
+});

@@ -1,0 +1,249 @@
+/** Library tests of the twoway room over real loopback sockets. */
+import { afterEach, describe, expect, test } from "bun:test";
+import type { ChatEvent } from "../src/events.ts";
+import { JOIN_GRACE_MS } from "../src/modes/room.ts";
+import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
+import { RawClient, until } from "./helpers.ts";
+
+let server: ServerHandle | null = null;
+const clients: RawClient[] = [];
+let events: ChatEvent[] = [];
+
+async function start(options: ServeOptions = {}): Promise<ServerHandle> {
+  events = [];
+  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", onEvent: (e) => events.push(e), ...options });
+  return server;
+}
+
+/** Connects, waits for the greeting, and optionally takes a name. */
+async function join(name?: string): Promise<RawClient> {
+  const c = await RawClient.connect(server?.port ?? 0);
+  clients.push(c);
+  await c.waitLine(/^\* welcome, you are guest-\d+ /);
+  if (name) {
+    await c.write(`/nick ${name}\n`);
+    await c.waitLine(`* you are now ${name}`);
+  }
+  return c;
+}
+
+/** Lines after the greeting (and own rename confirmation). */
+const said = (c: RawClient) => c.lines.filter((l) => !l.startsWith("* welcome") && !l.startsWith("* you are now"));
+const consoleLines = () => events.map((e) => JSON.stringify(e));
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = null;
+});
+
+describe("room", () => {
+  test("three clients: A's line reaches B and C as `A: TEXT`, not A; the console sees it", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    const c = await join("carol");
+    await a.write("hello room\n");
+    await b.waitLine("alice: hello room");
+    await c.waitLine("alice: hello room");
+    await until(() => events.some((e) => e.type === "message" && e.from === "alice" && e.text === "hello room"), "console copy");
+    await b.write("marker\n");
+    await a.waitLine("bob: marker");
+    expect(a.lines).not.toContain("alice: hello room");
+  });
+
+  test("greeting names the guest; guests are numbered; join is announced", async () => {
+    await start();
+    const a = await join();
+    const b = await join();
+    expect(a.lines[0]).toMatch(/^\* welcome, you are guest-1 \(1 other here;/);
+    expect(b.lines[0]).toMatch(/^\* welcome, you are guest-2 \(2 others here;/);
+    await a.waitLine("* guest-2 joined", JOIN_GRACE_MS + 2000);
+    expect(events).toContainEqual({ type: "join", name: "guest-1", peer: `127.0.0.1:${a.socket.localPort}` });
+  });
+
+  test("a /nick as the first line comes before the join notice", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.waitLine("* bob joined");
+    expect(a.lines.some((l) => l.includes("guest-2"))).toBe(false);
+    expect(b.lines.filter((l) => l.startsWith("* ")).length).toBe(2);
+  });
+
+  test("/nick rules: format, uniqueness regardless of case, rename announced", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await b.write("/nick ALICE\n");
+    await b.waitLine("! the name alice is taken");
+    await b.write("/nick server\n");
+    await b.waitLine("! the name server is taken");
+    await b.write("/nick bad:name\n");
+    await b.waitLine(/^! invalid name: /);
+    await b.write(`/nick ${"x".repeat(25)}\n`);
+    await b.waitLine("! invalid name: a name is at most 24 characters");
+    await b.write("/nick Bobby\n");
+    await a.waitLine("* bob is now Bobby");
+    await b.waitLine("* bob is now Bobby");
+    await b.write("hi\n");
+    await a.waitLine("Bobby: hi");
+  });
+
+  test("/who, /me, /help, unknown commands", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.write("/who\n");
+    await a.waitLine("* 3 here: alice, bob, server");
+    await a.write("/me waves\n");
+    await b.waitLine("* alice waves");
+    await a.write("/help\n");
+    await a.waitLine("*   /msg NAME TEXT   private message to NAME only");
+    await a.write("/dance\n");
+    await a.waitLine("! unknown command /dance (try /help)");
+    await a.write("/kick bob\n");
+    await a.waitLine("! /kick is for the server console");
+    expect(said(a)).not.toContain("* alice waves");
+  });
+
+  test("/msg reaches only its target; the sender sees it was sent", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    const c = await join("carol");
+    await a.write("/msg bob the secret\n");
+    await b.waitLine("alice -> bob: the secret");
+    await a.waitLine("alice -> bob: the secret");
+    await a.write("/msg nobody hi\n");
+    await a.waitLine("! no one called nobody is here");
+    await c.write("marker\n");
+    await b.waitLine("carol: marker");
+    expect(c.text).not.toContain("secret");
+    expect(consoleLines().join()).not.toContain("secret");
+  });
+
+  test("the console participates both ways, can /msg and /kick", async () => {
+    const s = await start({ name: "host" });
+    const a = await join("alice");
+    s.say("hello from the console");
+    await a.waitLine("host: hello from the console");
+    await a.write("/msg host psst\n");
+    await until(() => events.some((e) => e.type === "message" && e.to === "host" && e.text === "psst"), "private to console");
+    s.say("/kick alice");
+    await a.waitLine("! you were kicked");
+    await a.waitClosed();
+    await until(() => events.some((e) => e.type === "leave" && e.name === "alice" && e.reason === "kicked"), "kick leave");
+  });
+
+  test("history: a newcomer first gets the last N lines", async () => {
+    await start({ history: 2 });
+    const a = await join("alice");
+    for (const n of [1, 2, 3]) await a.write(`line ${n}\n`);
+    await until(() => events.filter((e) => e.type === "message").length === 3, "three lines");
+    const b = await join();
+    await b.waitLine("alice: line 3");
+    expect(b.lines.slice(0, 3).map((l) => l.replace(/\(.*\)/, ""))).toEqual(["* welcome, you are guest-2 ", "alice: line 2", "alice: line 3"]);
+  });
+
+  test("history 0 sends none", async () => {
+    await start({ history: 0 });
+    const a = await join("alice");
+    await a.write("old\n");
+    await until(() => events.some((e) => e.type === "message"), "the line");
+    const b = await join();
+    await b.write("/who\n");
+    await b.waitLine(/^\* 3 here/);
+    expect(b.text).not.toContain("old");
+  });
+
+  test("half-close is /quit after the client's earlier lines are delivered", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await b.write("first\nsecond\nunterminated");
+    b.finish();
+    await a.waitLine("* bob left");
+    expect(said(a).slice(-4)).toEqual(["bob: first", "bob: second", "bob: unterminated", "* bob left"]);
+    await b.waitClosed();
+  });
+
+  test("/quit says bye and closes", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await b.write("/quit\n");
+    await b.waitLine("* bye");
+    await b.waitClosed();
+    await a.waitLine("* bob left");
+  });
+
+  test("three lines in one TCP write arrive as three prefixed lines", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.write("one\ntwo\nthree\n");
+    await b.waitLine("alice: three");
+    expect(said(b).filter((l) => l.startsWith("alice"))).toEqual(["alice: one", "alice: two", "alice: three"]);
+  });
+
+  test("a line with CR or escape sequences cannot spoof a prefix or reach a terminal raw", async () => {
+    await start();
+    const a = await join("mallory");
+    const b = await join("bob");
+    await a.write("harmless\rserver: give me your password\n\x1b[2J\x1b]0;pwned\x07\n");
+    await b.waitLine(/^mallory: \^\[\[2J/);
+    expect(said(b).filter((l) => l.startsWith("mallory"))).toEqual([
+      "mallory: harmless^Mserver: give me your password",
+      "mallory: ^[[2J^[]0;pwned^G",
+    ]);
+    expect(b.text).not.toContain("\x1b");
+    expect(b.text).not.toContain("\r");
+    expect(b.text).not.toContain("\x07");
+  });
+
+  test("two join with the same name: the second is refused the name", async () => {
+    await start();
+    const a = await join("twin");
+    const b = await RawClient.connect(server?.port ?? 0);
+    clients.push(b);
+    await b.waitLine(/^\* welcome/);
+    await b.write("/nick Twin\nhello\n");
+    await b.waitLine("! the name twin is taken");
+    await a.waitLine(/^guest-\d+: hello$/);
+  });
+
+  test("people leaving in the middle of a broadcast do not disturb the rest", async () => {
+    await start();
+    const sender = await join("sender");
+    const stayers = await Promise.all(["s1", "s2", "s3"].map((n) => join(n)));
+    const leavers = await Promise.all(["l1", "l2", "l3", "l4"].map((n) => join(n)));
+    const lines = Array.from({ length: 500 }, (_, i) => `msg ${i}`);
+    const writing = sender.write(`${lines.join("\n")}\n`);
+    for (const l of leavers) l.close();
+    await writing;
+    for (const s of stayers) {
+      await s.waitLine("sender: msg 499");
+      expect(said(s).filter((l) => l.startsWith("sender: "))).toEqual(lines.map((l) => `sender: ${l}`));
+    }
+  });
+
+  test("empty lines are not relayed", async () => {
+    await start();
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.write("\n   \nreal\n");
+    await b.waitLine("alice: real");
+    expect(said(b).filter((l) => l.startsWith("alice"))).toEqual(["alice: real"]);
+  });
+
+  test("an over-long line is cut and the sender told", async () => {
+    await start({ maxLine: 32 });
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.write(`${"z".repeat(100)}\nafter\n`);
+    await a.waitLine("! line too long: cut at 32 bytes");
+    await b.waitLine("alice: after");
+    expect(said(b).filter((l) => l.startsWith("alice"))).toEqual([`alice: ${"z".repeat(32)}`, "alice: after"]);
+  });
+});

@@ -1,0 +1,259 @@
+/** Table-driven tests of the pure parts: framing, decoding, sanitising, parsing. */
+import { describe, expect, test } from "bun:test";
+import { checkFlags } from "../src/commands/shared.ts";
+import { connectArgs } from "../src/commands/connect.ts";
+import { serveArgs } from "../src/commands/serve.ts";
+import { eventJson, eventLine, parseLine } from "../src/events.ts";
+import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
+import { parseCidr, refusal } from "../src/net/cidr.ts";
+import { parseInput } from "../src/room/commands.ts";
+import { nameProblem } from "../src/room/names.ts";
+import { LineSplitter, utf8Boundary } from "../src/text/lines.ts";
+import { decodeLine, sanitize } from "../src/text/sanitize.ts";
+import { TelnetFilter } from "../src/text/telnet.ts";
+import { parseDuration, parseSize } from "../src/text/units.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function split(chunks: (string | Uint8Array)[], maxLine = 4096, flush = false): string[] {
+  const out: string[] = [];
+  const splitter = new LineSplitter(maxLine, (line, cut) => out.push(`${dec(line)}${cut ? "<cut>" : ""}`));
+  for (const chunk of chunks) splitter.push(typeof chunk === "string" ? enc(chunk) : chunk);
+  if (flush) splitter.flush();
+  return out;
+}
+
+describe("LineSplitter", () => {
+  const korean = enc("안녕하세요\n");
+  const cases: { name: string; chunks: (string | Uint8Array)[]; maxLine?: number; flush?: boolean; lines: string[] }[] = [
+    { name: "one line", chunks: ["hello\n"], lines: ["hello"] },
+    { name: "several lines in one chunk", chunks: ["a\nb\nc\n"], lines: ["a", "b", "c"] },
+    { name: "a line across chunks", chunks: ["he", "ll", "o\nwor", "ld\n"], lines: ["hello", "world"] },
+    { name: "CRLF drops the CR", chunks: ["a\r\nb\r\n"], lines: ["a", "b"] },
+    { name: "CR split from its LF", chunks: ["a\r", "\n"], lines: ["a"] },
+    { name: "inner CR is kept (sanitised later)", chunks: ["a\rb\n"], lines: ["a\rb"] },
+    { name: "empty lines", chunks: ["\n\n"], lines: ["", ""] },
+    { name: "unterminated line waits", chunks: ["abc"], lines: [] },
+    { name: "unterminated line on flush", chunks: ["abc"], flush: true, lines: ["abc"] },
+    { name: "nothing on flush when empty", chunks: ["abc\n"], flush: true, lines: ["abc"] },
+    { name: "UTF-8 one byte at a time", chunks: [...korean].map((b) => Uint8Array.of(b)), lines: ["안녕하세요"] },
+    { name: "exactly max-line is whole", chunks: ["abcd\n"], maxLine: 4, lines: ["abcd"] },
+    { name: "longer is cut, rest skipped", chunks: ["abcdefgh\nok\n"], maxLine: 4, lines: ["abcd<cut>", "ok"] },
+    { name: "cut across chunks", chunks: ["ab", "cdef", "gh", "ij\nnext\n"], maxLine: 4, lines: ["abcd<cut>", "next"] },
+    { name: "cut never splits a character", chunks: ["aé\n"], maxLine: 2, lines: ["a<cut>"] },
+    { name: "skipped tail with no newline stays skipped", chunks: ["abcdefg", "hij"], maxLine: 3, flush: true, lines: ["abc<cut>"] },
+  ];
+  for (const c of cases) test(c.name, () => expect(split(c.chunks, c.maxLine, c.flush)).toEqual(c.lines));
+
+  test("memory stays bounded for a huge line without newline", () => {
+    const splitter = new LineSplitter(4096, () => {});
+    const block = new Uint8Array(1 << 20).fill(120);
+    for (let i = 0; i < 16; i++) splitter.push(block);
+    expect(splitter.pending).toBe(0);
+  });
+
+  test("utf8Boundary", () => {
+    const bytes = enc("aé€😀");
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => utf8Boundary(bytes.subarray(0, i)))).toEqual([0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10]);
+  });
+});
+
+describe("sanitize", () => {
+  const cases: [string, string][] = [
+    ["plain text", "plain text"],
+    ["tab\tkept", "tab\tkept"],
+    ["\x1b[31mred\x1b[0m", "^[[31mred^[[0m"],
+    ["bell\x07", "bell^G"],
+    ["over\rwrite", "over^Mwrite"],
+    ["nul\x00", "nul^@"],
+    ["del\x7f", "del^?"],
+    ["c1 \u009b31m", "c1 <U+009B>31m"],
+    ["bidi \u202eevil", "bidi <U+202E>evil"],
+    ["한국어 ok", "한국어 ok"],
+    ["emoji 😀", "emoji 😀"],
+  ];
+  for (const [input, output] of cases) test(JSON.stringify(input), () => expect(sanitize(input)).toBe(output));
+
+  test("invalid UTF-8 becomes U+FFFD", () => {
+    expect(decodeLine(Uint8Array.of(0x61, 0xff, 0xfe, 0x62))).toBe("a\uFFFD\uFFFDb");
+  });
+});
+
+describe("TelnetFilter", () => {
+  const cases: { name: string; chunks: number[][]; out: number[] }[] = [
+    { name: "plain bytes pass", chunks: [[104, 105]], out: [104, 105] },
+    { name: "WILL/DO negotiation removed", chunks: [[255, 251, 1, 104, 255, 253, 3, 105]], out: [104, 105] },
+    { name: "subnegotiation removed", chunks: [[255, 250, 24, 1, 255, 240, 104]], out: [104] },
+    { name: "IAC IAC is a literal 255", chunks: [[255, 255, 104]], out: [255, 104] },
+    { name: "sequence split across chunks", chunks: [[104, 255], [251], [1, 105]], out: [104, 105] },
+    { name: "two-byte command (IAC NOP)", chunks: [[255, 241, 104]], out: [104] },
+    { name: "0xFF before a non-command byte is kept", chunks: [[97, 255, 66]], out: [97, 255, 66] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const filter = new TelnetFilter();
+      const out = c.chunks.flatMap((chunk) => [...filter.push(Uint8Array.from(chunk))]);
+      expect(out).toEqual(c.out);
+    });
+  }
+});
+
+describe("units", () => {
+  const durations: [string, number | null][] = [
+    ["90", 90_000],
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["5m", 300_000],
+    ["1h", 3_600_000],
+    ["1.5s", 1500],
+    ["0", 0],
+    ["", null],
+    ["10x", null],
+    ["-1s", null],
+  ];
+  for (const [text, ms] of durations) test(`duration ${JSON.stringify(text)}`, () => expect(parseDuration(text)).toBe(ms));
+  const sizes: [string, number | null][] = [
+    ["4096", 4096],
+    ["64k", 65536],
+    ["1m", 1048576],
+    ["2MiB", 2097152],
+    ["1g", 1073741824],
+    ["x", null],
+    ["1.5k", null],
+  ];
+  for (const [text, bytes] of sizes) test(`size ${JSON.stringify(text)}`, () => expect(parseSize(text)).toBe(bytes));
+});
+
+describe("addresses", () => {
+  const targets: [string[], unknown][] = [
+    [[], { host: "localhost", port: 5000 }],
+    [["example"], { host: "example", port: 5000 }],
+    [["example", "6000"], { host: "example", port: 6000 }],
+    [["example:6000"], { host: "example", port: 6000 }],
+    [["[::1]:7000"], { host: "::1", port: 7000 }],
+    [["[::1]"], { host: "::1", port: 5000 }],
+    [["::1"], { host: "::1", port: 5000 }],
+    [["::1", "7000"], { host: "::1", port: 7000 }],
+    [["6000"], { host: "localhost", port: 6000 }],
+    [["example", "70000"], "invalid port: 70000 (expected 0-65535)"],
+    [["example:abc"], "invalid port: abc (expected 0-65535)"],
+    [["a", "1", "2"], "too many arguments: a 1 2"],
+  ];
+  for (const [args, result] of targets) test(`target ${args.join(" ")}`, () => expect(parseTarget(args)).toEqual(result as never));
+  test("ports", () => expect(["0", "65535", "65536", "-1", "1e3", "80"].map(parsePort)).toEqual([0, 65535, null, null, null, 80]));
+  test("formatting", () => {
+    expect(plainAddress("::ffff:127.0.0.1")).toBe("127.0.0.1");
+    expect(formatHostPort("::ffff:10.1.2.3", 5)).toBe("10.1.2.3:5");
+    expect(formatHostPort("::1", 5000)).toBe("[::1]:5000");
+    expect(formatHostPort("::", 5000)).toBe("[::]:5000");
+  });
+});
+
+describe("cidr", () => {
+  const cidrs = (...texts: string[]) => texts.map((t) => parseCidr(t) ?? expect.unreachable(t));
+  const cases: { address: string; allow: string[]; deny: string[]; result: string | null }[] = [
+    { address: "127.0.0.1", allow: [], deny: [], result: null },
+    { address: "127.0.0.1", allow: ["127.0.0.0/8"], deny: [], result: null },
+    { address: "10.0.0.1", allow: ["127.0.0.0/8"], deny: [], result: "address not allowed" },
+    { address: "10.0.0.1", allow: [], deny: ["10.0.0.0/8"], result: "address denied" },
+    { address: "::ffff:10.0.0.1", allow: [], deny: ["10.0.0.0/8"], result: "address denied" },
+    { address: "::1", allow: ["::1/128"], deny: [], result: null },
+    { address: "::1", allow: ["127.0.0.1"], deny: [], result: "address not allowed" },
+    { address: "fe80::1", allow: ["fe80::/10"], deny: [], result: null },
+    { address: "2001:db8::5", allow: [], deny: ["2001:db8::/32"], result: "address denied" },
+    { address: "127.0.0.1", allow: ["0.0.0.0/0"], deny: ["127.0.0.1/32"], result: "address denied" },
+  ];
+  for (const c of cases) {
+    test(`${c.address} allow=${c.allow} deny=${c.deny}`, () => expect(refusal(c.address, cidrs(...c.allow), cidrs(...c.deny))).toBe(c.result));
+  }
+  test("invalid blocks", () => expect(["10.0.0.0/33", "300.1.1.1", "::1/129", "abc", "1::2::3"].map(parseCidr)).toEqual([null, null, null, null, null]));
+});
+
+describe("room input", () => {
+  const cases: [string, unknown][] = [
+    ["hello", { kind: "say", text: "hello" }],
+    ["//slash", { kind: "say", text: "/slash" }],
+    ["/nick alice", { kind: "nick", name: "alice" }],
+    ["/NICK alice", { kind: "nick", name: "alice" }],
+    ["/nick", { kind: "usage", text: "/nick NAME" }],
+    ["/nick two words", { kind: "usage", text: "/nick NAME" }],
+    ["/who", { kind: "who" }],
+    ["/me waves", { kind: "me", text: "waves" }],
+    ["/me", { kind: "usage", text: "/me ACTION" }],
+    ["/msg bob hi there", { kind: "msg", to: "bob", text: "hi there" }],
+    ["/msg bob", { kind: "usage", text: "/msg NAME TEXT" }],
+    ["/help", { kind: "help" }],
+    ["/quit", { kind: "quit" }],
+    ["/kick bob", { kind: "kick", name: "bob" }],
+    ["/dance", { kind: "unknown", command: "/dance" }],
+  ];
+  for (const [line, input] of cases) test(JSON.stringify(line), () => expect(parseInput(line)).toEqual(input as never));
+
+  const names: [string, boolean][] = [
+    ["alice", true],
+    ["a", true],
+    ["A_b-c.9", true],
+    ["x".repeat(24), true],
+    ["x".repeat(25), false],
+    ["", false],
+    ["has space", false],
+    ["émile", false],
+    ["a:b", false],
+  ];
+  for (const [name, ok] of names) test(`name ${JSON.stringify(name)}`, () => expect(nameProblem(name) === null).toBe(ok));
+});
+
+describe("events", () => {
+  const lines: [Parameters<typeof eventLine>[0], string][] = [
+    [{ type: "message", from: "alice", text: "hi" }, "alice: hi"],
+    [{ type: "message", from: "alice", to: "bob", text: "psst" }, "alice -> bob: psst"],
+    [{ type: "message", text: "raw" }, "raw"],
+    [{ type: "action", from: "alice", text: "waves" }, "* alice waves"],
+    [{ type: "notice", text: "hello" }, "* hello"],
+    [{ type: "error", text: "no" }, "! no"],
+    [{ type: "join", name: "bob", peer: "1.2.3.4:5" }, "* bob joined"],
+    [{ type: "leave", name: "bob", peer: "p", reason: "quit" }, "* bob left"],
+    [{ type: "leave", name: "bob", peer: "p", reason: "too slow" }, "* bob left (too slow)"],
+    [{ type: "leave", name: "bob", peer: "p", reason: "timed out" }, "* bob timed out"],
+    [{ type: "rename", from: "al", to: "alice" }, "* al is now alice"],
+  ];
+  for (const [event, line] of lines) test(`line ${line}`, () => expect(eventLine(event)).toBe(line));
+
+  const parsed: [string, unknown][] = [
+    ["alice: hi: there", { type: "message", from: "alice", text: "hi: there" }],
+    ["alice -> bob: psst", { type: "message", from: "alice", to: "bob", text: "psst" }],
+    ["* bob joined", { type: "notice", text: "bob joined" }],
+    ["! no such name", { type: "error", text: "no such name" }],
+    ["no prefix here", { type: "message", text: "no prefix here" }],
+  ];
+  for (const [line, event] of parsed) test(`parse ${line}`, () => expect(parseLine(line)).toEqual(event as never));
+
+  test("json has ts and type first", () => {
+    const at = new Date("2026-01-02T03:04:05.000Z");
+    expect(eventJson({ type: "message", from: "a", text: "b" }, at)).toBe('{"ts":"2026-01-02T03:04:05.000Z","type":"message","from":"a","text":"b"}');
+    expect(JSON.parse(eventJson({ type: "join", name: "a", peer: "1.2.3.4:5" }, at))).toEqual({ ts: at.toISOString(), type: "join", name: "a", peer: "1.2.3.4:5" });
+  });
+});
+
+describe("checkFlags", () => {
+  const cases: { args: string[]; def: "serve" | "connect"; error: string | null }[] = [
+    { args: ["--port", "5000"], def: "serve", error: null },
+    { args: ["--port=5000", "--mode", "echo"], def: "serve", error: null },
+    { args: ["-p", "1", "-m", "echo", "-q"], def: "serve", error: null },
+    { args: ["--bogus"], def: "serve", error: "unknown option --bogus" },
+    { args: ["--port"], def: "serve", error: "option --port needs a value" },
+    { args: ["--allow", "a", "--allow", "b"], def: "serve", error: null },
+    { args: ["host", "5000", "--name", "x", "--json"], def: "connect", error: null },
+    { args: ["--no-json"], def: "connect", error: null },
+    { args: ["--mode", "echo"], def: "connect", error: "unknown option --mode" },
+    { args: ["--", "--whatever"], def: "connect", error: null },
+  ];
+  for (const c of cases) {
+    test(`${c.def} ${c.args.join(" ")}`, () => {
+      const run = () => checkFlags(c.args, c.def === "serve" ? serveArgs : connectArgs);
+      if (c.error) expect(run).toThrow(c.error);
+      else expect(run).not.toThrow();
+    });
+  }
+});
