@@ -1,0 +1,108 @@
+/** Interoperability with peers nobody here wrote: OpenBSD nc, and the tutorial's blocking Python sockets. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { spawn } from "bun";
+import { type Cli, cliServer, RawClient, runToEnd } from "./helpers.ts";
+
+const PEERS = `${import.meta.dir}/peers`;
+const running: Cli[] = [];
+afterEach(async () => {
+  for (const cli of running.splice(0)) {
+    cli.kill("SIGKILL");
+    await cli.exited;
+  }
+});
+
+async function server(args: string[]) {
+  const s = await cliServer(args);
+  running.push(s);
+  return s;
+}
+
+/** Runs a command with stdin, bounded in time; returns stdout and the exit code. */
+async function run(cmd: string[], input = ""): Promise<{ code: number; stdout: string }> {
+  const proc = spawn({ cmd, stdin: new TextEncoder().encode(input), stdout: "pipe", stderr: "inherit" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+  const stdout = await new Response(proc.stdout).text();
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, stdout };
+}
+
+describe("nc as a client", () => {
+  test("echo: nc gets its bytes back", async () => {
+    const s = await server(["--mode", "echo"]);
+    const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "a\nb\nno newline");
+    expect(r).toEqual({ code: 0, stdout: "a\nb\nno newline" });
+  });
+
+  test("oneway: nc's lines are printed, nc receives nothing", async () => {
+    const s = await server(["--mode", "oneway"]);
+    const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "from nc\r\nsecond\n");
+    expect(r).toEqual({ code: 0, stdout: "" });
+    await s.waitOut(/: second\n/);
+    expect(s.stdout()).toMatch(/^127\.0\.0\.1:\d+: from nc\n127\.0\.0\.1:\d+: second\n$/);
+  });
+
+  test("twoway: nc joins the room, talks and is heard", async () => {
+    const s = await server([]);
+    const listener = await RawClient.connect(s.port);
+    await listener.waitLine(/^\* welcome/);
+    const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "/nick ncuser\nhello from nc\n");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\* welcome, you are guest-2 /);
+    expect(r.stdout).toContain("* you are now ncuser\n");
+    await listener.waitLine("* ncuser left");
+    expect(listener.lines.slice(1)).toEqual(["* ncuser joined", "ncuser: hello from nc", "* ncuser left"]);
+    listener.close();
+  });
+});
+
+describe("the tutorial's Python sockets", () => {
+  test("blocking Python client → chat serve --mode echo", async () => {
+    const s = await server(["--mode", "echo"]);
+    const r = await run(["python3", `${PEERS}/tutorial_client.py`, String(s.port), "send", "hello", "wörld"]);
+    expect(r).toEqual({ code: 0, stdout: "hello\nwörld\n" });
+  });
+
+  test("two-threaded Python chat client ↔ chat room with a second participant", async () => {
+    const s = await server([]);
+    const other = await RawClient.connect(s.port);
+    await other.waitLine(/^\* welcome/);
+    await other.write("/nick other\n");
+    const client = run(["python3", `${PEERS}/tutorial_client.py`, String(s.port), "chat", "/nick py", "hi from python"]);
+    await other.waitLine("py: hi from python");
+    await other.write("hi python\n");
+    const r = await client;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("other: hi python\n");
+    other.close();
+  });
+
+  test("chat connect → blocking Python echo server", async () => {
+    const py = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, "echo"], stdout: "pipe", stderr: "inherit" });
+    const reader = py.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const port = first.trim();
+    const r = await runToEnd(["connect", "127.0.0.1", port], "one\ntwo\n");
+    expect(r).toMatchObject({ code: 0, stdout: "one\ntwo\n" });
+    expect(await py.exited).toBe(0);
+  });
+
+  test("chat connect → blocking Python print server (the tutorial's one-way chat)", async () => {
+    const py = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, "print"], stdout: "pipe", stderr: "inherit" });
+    const reader = py.stdout.getReader();
+    const decoder = new TextDecoder();
+    let out = decoder.decode((await reader.read()).value);
+    const port = out.trim().split("\n")[0] ?? "";
+    out = out.slice(port.length + 1);
+    const r = await runToEnd(["connect", "127.0.0.1", port, "--name", "someone"], "printed there\n");
+    expect(r).toMatchObject({ code: 0, stdout: "" });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value);
+    }
+    expect(out).toBe("printed there\n");
+    expect(await py.exited).toBe(0);
+  });
+});
