@@ -33,7 +33,7 @@ type ConnectArgs = { [K in keyof typeof connectArgs]: (typeof connectArgs)[K] ex
 
 export function connectOptions(args: ConnectArgs, positionals: readonly string[]): ConnectOptions & { name?: string } {
   const name = args.name ?? process.env.USER ?? "";
-  if (args.name !== undefined && nameProblem(args.name)) throw new UsageError(`invalid --name: ${nameProblem(args.name)}`);
+  if (args.name && nameProblem(args.name)) throw new UsageError(`invalid --name: ${nameProblem(args.name)}`);
   const tls = args.tls || args.ca !== undefined || args.insecure ? { ca: args.ca ? fileArg(args.ca, "--ca") : undefined, insecure: args.insecure === true } : undefined;
   const base = {
     name: nameProblem(name) ? undefined : name,
