@@ -18,6 +18,29 @@ async function server(args: string[]) {
   return s;
 }
 
+/** Starts a tutorial Python server; resolves with its port and a reader of what it prints after. */
+async function pythonServer(mode: "echo" | "print") {
+  const proc = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, mode], stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the Python server exited before printing its port");
+    out += decoder.decode(value);
+  }
+  const port = out.slice(0, out.indexOf("\n"));
+  out = out.slice(port.length + 1);
+  const rest = async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return out;
+      out += decoder.decode(value);
+    }
+  };
+  return { proc, port, rest };
+}
+
 /** Runs a command with stdin, bounded in time; returns stdout and the exit code. */
 async function run(cmd: string[], input = ""): Promise<{ code: number; stdout: string }> {
   const proc = spawn({ cmd, stdin: new TextEncoder().encode(input), stdout: "pipe", stderr: "inherit" });
@@ -79,30 +102,17 @@ describe("the tutorial's Python sockets", () => {
   });
 
   test("chat connect → blocking Python echo server", async () => {
-    const py = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, "echo"], stdout: "pipe", stderr: "inherit" });
-    const reader = py.stdout.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    const port = first.trim();
-    const r = await runToEnd(["connect", "127.0.0.1", port], "one\ntwo\n");
+    const py = await pythonServer("echo");
+    const r = await runToEnd(["connect", "127.0.0.1", py.port], "one\ntwo\n");
     expect(r).toMatchObject({ code: 0, stdout: "one\ntwo\n" });
-    expect(await py.exited).toBe(0);
+    expect(await py.proc.exited).toBe(0);
   });
 
   test("chat connect → blocking Python print server (the tutorial's one-way chat)", async () => {
-    const py = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, "print"], stdout: "pipe", stderr: "inherit" });
-    const reader = py.stdout.getReader();
-    const decoder = new TextDecoder();
-    let out = decoder.decode((await reader.read()).value);
-    const port = out.trim().split("\n")[0] ?? "";
-    out = out.slice(port.length + 1);
-    const r = await runToEnd(["connect", "127.0.0.1", port, "--name", "someone"], "printed there\n");
+    const py = await pythonServer("print");
+    const r = await runToEnd(["connect", "127.0.0.1", py.port, "--name", "someone"], "printed there\n");
     expect(r).toMatchObject({ code: 0, stdout: "" });
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += decoder.decode(value);
-    }
-    expect(out).toBe("printed there\n");
-    expect(await py.exited).toBe(0);
+    expect(await py.rest()).toBe("printed there\n");
+    expect(await py.proc.exited).toBe(0);
   });
 });
