@@ -5,6 +5,7 @@
  * the first line is sent.
  */
 import type { ClientHandle } from "./client.ts";
+import { reason } from "./errors.ts";
 import { type ChatEvent, parseLine } from "./events.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { colorEnabled, logger, StdoutWriter } from "./output.ts";
@@ -70,7 +71,7 @@ export class Session {
     this.terminal?.close();
     await this.out.drained();
     if (error && !this.out.isClosed) {
-      logger.error(`connection lost: ${error.message}`);
+      logger.error(`connection lost: ${reason(error)}`);
       return 1;
     }
     logger.info("disconnected");

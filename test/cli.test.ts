@@ -80,6 +80,20 @@ describe("runtime failures", () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  test("connection lost by error: a line on stderr, exit 1", async () => {
+    const py = Bun.spawn({ cmd: ["python3", `${import.meta.dir}/peers/reset_server.py`], stdout: "pipe" });
+    const reader = py.stdout.getReader();
+    let first = "";
+    while (!first.includes("\n")) first += new TextDecoder().decode((await reader.read()).value);
+    const client = runCli(["connect", "127.0.0.1", first.trim()]);
+    running.push(client);
+    await client.waitOut(/about to reset/);
+    client.write("poke\n");
+    expect(await client.exited).toBe(1);
+    expect(client.stderr()).toMatch(/^error: connection lost: connection reset by peer$/m);
+    expect(await py.exited).toBe(0);
+  });
+
   test("port in use: one clear line, exit 1", async () => {
     const s = await server(["--mode", "echo", "--host", "127.0.0.1"]);
     const r = await runToEnd(["serve", "--host", "127.0.0.1", "--port", String(s.port)]);

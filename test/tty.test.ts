@@ -3,7 +3,7 @@
  * user types is printed above the prompt, the half-typed text survives, and is
  * then sent under the user's name.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { CLI, type Cli, cliServer, RawClient, until } from "./helpers.ts";
 
 const SOCKET = `chat-test-${process.pid}`;
@@ -15,10 +15,12 @@ function tmux(...args: string[]): string {
   return result.stdout.toString();
 }
 
-const screen = () => tmux("capture-pane", "-p", "-t", SESSION);
-const lastLine = () => screen().trimEnd().split("\n").at(-1) ?? "";
+const screen = (session = SESSION) => tmux("capture-pane", "-p", "-t", session);
+const lastLine = (session = SESSION) => screen(session).trimEnd().split("\n").at(-1) ?? "";
 
 let server: (Cli & { port: number }) | null = null;
+// A session that outlives the tests', so the tmux server does not exit between them.
+beforeAll(() => tmux("new-session", "-d", "-s", "keep", "sleep 120"));
 afterAll(async () => {
   Bun.spawnSync({ cmd: ["tmux", "-L", SOCKET, "kill-server"], stderr: "ignore" });
   server?.kill("SIGKILL");
@@ -51,4 +53,26 @@ test("typed-but-unsent text survives an incoming line, then goes out under the u
   tmux("send-keys", "-t", SESSION, "C-d");
   await bob.waitLine("* alice left");
   bob.close();
+});
+
+test("the server console in a terminal: room lines print above the prompt, typed lines go to the room", async () => {
+  const command = `env -u NO_COLOR TERM=xterm-256color '${process.execPath}' '${CLI}' serve --port 0 --host 127.0.0.1 --name host`;
+  tmux("new-session", "-d", "-s", "console", "-x", "100", "-y", "20", command);
+  const listening = await until(() => /listening on 127\.0\.0\.1:(\d+)/.exec(screen("console")) ?? undefined, "the listening line", 10_000);
+  await until(() => lastLine("console") === ">", `the console prompt (screen: ${screen("console")})`);
+  const carol = await RawClient.connect(Number(listening[1]));
+  await carol.write("/nick carol\n");
+  tmux("send-keys", "-t", "console", "-l", "welcome ca");
+  await until(() => lastLine("console") === "> welcome ca", "the typed text");
+  await carol.write("hello host\n");
+  await until(() => /\d\d:\d\d:\d\d carol: hello host/.test(screen("console")), `carol's line (screen: ${screen("console")})`);
+  expect(lastLine("console")).toBe("> welcome ca");
+  tmux("send-keys", "-t", "console", "-l", "rol");
+  tmux("send-keys", "-t", "console", "Enter");
+  await carol.waitLine("host: welcome carol");
+  await until(() => /\d\d:\d\d:\d\d host: welcome carol/.test(screen("console")), "the console's own line as sent");
+  tmux("send-keys", "-t", "console", "C-c");
+  await carol.waitLine("* server shutting down");
+  await carol.waitClosed();
+  carol.close();
 });
