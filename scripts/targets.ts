@@ -1,0 +1,14 @@
+/** Release targets for `bun run build:all`: the file name in dist/ and Bun's `--target`. */
+export interface ReleaseTarget {
+  /** Name in dist/, on the release page and in SHA256SUMS; scripts/install.sh picks it by `uname`. */
+  file: string;
+  target: Bun.Build.CompileTarget;
+}
+
+export const TARGETS = [
+  { file: "chat-linux-x64", target: "bun-linux-x64" },
+  { file: "chat-linux-arm64", target: "bun-linux-arm64" },
+  { file: "chat-darwin-x64", target: "bun-darwin-x64" },
+  { file: "chat-darwin-arm64", target: "bun-darwin-arm64" },
+  { file: "chat-windows-x64.exe", target: "bun-windows-x64" },
+] as const satisfies readonly ReleaseTarget[];
