@@ -3,6 +3,8 @@
  * deadline (Bun.connect has none of its own) and retries, and returns a handle
  * whose writes are queued (see Conn) and whose graceful end is a half-close.
  */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Socket, SocketHandler } from "bun";
 import { ChatError, reason } from "./errors.ts";
 import { formatHostPort } from "./net/address.ts";
@@ -19,7 +21,7 @@ export interface ConnectOptions {
   unix?: string;
   /** TLS: verify against the system CAs, or `ca` (PEM); `insecure` skips verification. */
   tls?: { ca?: string; insecure?: boolean };
-  /** Bounds connecting, TLS handshake included. */
+  /** Bounds connecting, TLS handshake included (0 = no limit). */
   timeoutMs?: number;
   /** Further attempts after a failure, with exponential backoff. */
   retry?: number;
@@ -70,9 +72,72 @@ export function targetLabel(options: ConnectOptions): string {
   return options.unix ?? formatHostPort(options.host ?? "localhost", options.port ?? 5000);
 }
 
-function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
+/** A failure before any byte was exchanged (refused, unreachable): the next address may work. */
+class AddressError extends ChatError {}
+
+async function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
   const label = targetLabel(options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+  const timedOut = () => new ChatError(`cannot connect to ${label}: timed out after ${formatDuration(timeoutMs)}`);
+  if (options.unix) return connectTo(options, { unix: options.unix }, label, deadline - Date.now(), timedOut);
+  const host = options.host ?? "localhost";
+  const port = options.port ?? 5000;
+  const addresses = await beforeDeadline(addressesOf(host), deadline - Date.now(), timedOut).catch((error: unknown) => {
+    throw error instanceof ChatError ? error : new ChatError(`cannot connect to ${label}: ${reason(error)}`);
+  });
+  let failure = new ChatError(`cannot connect to ${label}: no address found`);
+  for (const hostname of addresses) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw timedOut();
+    try {
+      return await connectTo(options, { hostname, port }, label, left, timedOut);
+    } catch (error) {
+      if (!(error instanceof AddressError)) throw error;
+      failure = error;
+    }
+  }
+  throw failure;
+}
+
+/**
+ * The addresses of a host, tried one at a time. Bun.connect given a name
+ * races every address at once (happy eyeballs, oven-sh/bun#11206), and a
+ * dual-stack server sees the losing attempt as a client that joins and
+ * leaves. `localhost` is both loopbacks (RFC 6761), whatever /etc/hosts says.
+ */
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  if (host.toLowerCase() === "localhost") return ["127.0.0.1", "::1"];
+  const found = await lookup(host, { all: true });
+  return [...new Set(found.map((entry) => entry.address))];
+}
+
+function beforeDeadline<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: Timer | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = startTimer(ms, () => reject(timedOut()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Longest delay setTimeout takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer, or none for an infinite wait. */
+function startTimer(ms: number, fire: () => void): Timer | undefined {
+  return Number.isFinite(ms) ? setTimeout(fire, Math.min(ms, MAX_TIMER_MS)) : undefined;
+}
+
+type Target = { unix: string } | { hostname: string; port: number };
+
+function connectTo(
+  options: ConnectOptions,
+  target: Target,
+  label: string,
+  timeoutMs: number,
+  timedOut: () => ChatError,
+): Promise<ClientHandle> {
   const tls = options.tls;
   let resolveClosed: (error: Error | undefined) => void = () => {};
   const closed = new Promise<Error | undefined>((resolve) => {
@@ -82,13 +147,18 @@ function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
 
   return new Promise<ClientHandle>((resolve, reject) => {
     let settled = false;
-    const fail = (why: string, socket?: Socket<ConnRef>) => {
+    let current: Socket<ConnRef> | undefined;
+    // Settle before terminating: terminate() runs the close handler at once.
+    const settle = (error: ChatError, socket = current) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      }
       socket?.terminate();
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new ChatError(`cannot connect to ${label}: ${why}`));
     };
+    const fail = (why: string, socket?: Socket<ConnRef>) => settle(new ChatError(`cannot connect to ${label}: ${why}`), socket);
+    const unreachable = (error: unknown) => settle(new AddressError(`cannot connect to ${label}: ${reason(error)}`));
     const ready = (socket: Socket<ConnRef>) => {
       if (settled) {
         socket.terminate();
@@ -100,10 +170,11 @@ function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
       socket.data = { conn };
       resolve(makeHandle(conn, label, tls ? fingerprintOf(socket) : undefined, pending, closed));
     };
-    const timer = setTimeout(() => fail(`timed out after ${formatDuration(timeoutMs)}`), timeoutMs);
+    const timer = startTimer(timeoutMs, () => settle(timedOut()));
 
     const socket: SocketHandler<ConnRef> = {
       open(s) {
+        current = s;
         if (!tls) ready(s);
       },
       handshake(s, success, authorizationError) {
@@ -135,21 +206,21 @@ function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
         pending.closeError = error;
       },
       connectError(_s, error) {
-        fail(reason(error));
+        unreachable(error);
       },
     };
 
+    // serverName: the certificate is checked against the name the user gave, not the address tried.
     const tlsOption = tls ? { ca: tls.ca, rejectUnauthorized: !tls.insecure, serverName: options.host } : undefined;
-    const started = options.unix
-      ? Bun.connect<ConnRef>({ unix: options.unix, socket, tls: tlsOption, allowHalfOpen: true })
-      : Bun.connect<ConnRef>({
-          hostname: options.host ?? "localhost",
-          port: options.port ?? 5000,
-          socket,
-          tls: tlsOption,
-          allowHalfOpen: true,
-        });
-    started.catch((error: unknown) => fail(reason(error)));
+    const common = { socket, tls: tlsOption, allowHalfOpen: true };
+    const started = "unix" in target ? Bun.connect<ConnRef>({ ...target, ...common }) : Bun.connect<ConnRef>({ ...target, ...common });
+    started.then(
+      (s) => {
+        // Connected after the deadline: nobody is waiting for it.
+        if (settled && !s.data?.conn) s.terminate();
+      },
+      (error: unknown) => unreachable(error),
+    );
   });
 }
 

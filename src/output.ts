@@ -1,9 +1,10 @@
 /**
  * The two output channels. Status and diagnostics go to stderr through one
  * consola instance; the conversation goes to stdout through one batched
- * writer (one write per event-loop turn rather than one per line).
+ * writer (one write per few milliseconds rather than one per line).
  */
 import { createConsola, type LogObject } from "consola/core";
+import { SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
   const env = process.env;
@@ -54,16 +55,37 @@ export function configureLogger(options: { quiet?: boolean; verbose?: boolean })
 const STDOUT_BATCH_BYTES = 64 * 1024;
 
 /**
- * Batched stdout. Lines written in one event-loop turn leave in one write;
+ * Queued text waits at most this long (when stdout is not a terminal). A
+ * write per event-loop turn would be one syscall per few lines when many
+ * clients each send a little (100 echo clients: tens of thousands a second).
+ */
+const STDOUT_DELAY_MS = 5;
+/** The batch starts this big; it grows only for a line longer than that (a large --max-line). */
+const BATCH_CAPACITY = 2 * STDOUT_BATCH_BYTES;
+const LF = 10;
+
+/**
+ * Batched stdout. Lines written within STDOUT_DELAY_MS leave in one write;
  * a line is never split between writes, so lines from different clients never
  * interleave. A closed pipe (`| head -1`) is reported once through `onClosed`.
+ * The batch is bytes: received lines are sanitised straight into it
+ * (`line`), with no string made for them; text is encoded into it.
  */
 export class StdoutWriter {
   onClosed: (() => void) | null = null;
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  /**
+   * Called with true when the stream stops taking text (a full pipe; Bun then
+   * buffers in memory without limit) and with false once it drains, so the
+   * producer can stop reading its sources meanwhile.
+   */
+  onPressure: ((full: boolean) => void) | null = null;
+  private batch = new Uint8Array(BATCH_CAPACITY);
+  /** The same memory, for Buffer's native string encoding. */
+  private batchBuffer = Buffer.from(this.batch.buffer);
+  private used = 0;
   private scheduled = false;
   private broken = false;
+  private full = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stdout,
@@ -80,15 +102,46 @@ export class StdoutWriter {
   text(text: string): void {
     if (this.broken) return;
     if (this.immediate) {
-      this.stream.write(text);
+      this.write(text);
       return;
     }
-    this.pending.push(text);
-    this.pendingBytes += text.length;
-    if (this.pendingBytes >= STDOUT_BATCH_BYTES) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.reserve(text.length * 3);
+    this.used += this.batchBuffer.write(text, this.used, "utf8");
+    this.queued();
+  }
+
+  /**
+   * Queues `PREFIX` + the sanitised text of a received line, raw bytes
+   * `bytes[start, end)` (see `sanitizeInto`), + a newline: what
+   * `text(prefix + decodeLine(line) + "\n")` would print, without building a string.
+   */
+  line(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number): void {
+    if (this.broken) return;
+    this.reserve(prefix.length + (end - start) * SANITIZE_GROWTH + 1);
+    this.batch.set(prefix, this.used);
+    const last = sanitizeInto(bytes, start, end, this.batch, this.used + prefix.length);
+    this.batch[last] = LF;
+    this.used = last + 1;
+    if (this.immediate) this.flush();
+    else this.queued();
+  }
+
+  /** Makes room for `bytes` more, flushing first when the batch would overflow. */
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.batch.length) return;
+    this.flush();
+    if (bytes > this.batch.length) {
+      this.batch = new Uint8Array(bytes);
+      this.batchBuffer = Buffer.from(this.batch.buffer);
+    }
+  }
+
+  private queued(): void {
+    if (this.used >= STDOUT_BATCH_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), STDOUT_DELAY_MS);
     }
   }
 
@@ -101,11 +154,23 @@ export class StdoutWriter {
 
   flush(): void {
     this.scheduled = false;
-    if (this.pending.length === 0 || this.broken) return;
-    const text = this.pending.length === 1 ? (this.pending[0] ?? "") : this.pending.join("");
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.stream.write(text);
+    if (this.used === 0 || this.broken) return;
+    // A copy: a stream that cannot take it all at once keeps what it is given.
+    const bytes = this.batch.slice(0, this.used);
+    this.used = 0;
+    this.write(bytes);
+  }
+
+  private write(text: string | Uint8Array): void {
+    // Bun's stdout reports neither writableLength nor writableNeedDrain for a
+    // pipe, but write() returns false when it is full and `drain` follows.
+    if (this.stream.write(text) || this.full) return;
+    this.full = true;
+    this.onPressure?.(true);
+    this.stream.once("drain", () => {
+      this.full = false;
+      this.onPressure?.(false);
+    });
   }
 
   /** Resolves once everything written so far has been handed to the OS. */
@@ -121,7 +186,7 @@ export class StdoutWriter {
   private fail(error: NodeJS.ErrnoException): void {
     if (this.broken) return;
     this.broken = true;
-    this.pending = [];
+    this.used = 0;
     if (error.code !== "EPIPE") logger.warn(`cannot write to stdout: ${error.message}`);
     this.onClosed?.();
   }

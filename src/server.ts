@@ -6,15 +6,16 @@
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { ChatError, reason } from "./errors.ts";
 import type { ChatEvent } from "./events.ts";
-import { formatHostPort, plainAddress } from "./net/address.ts";
+import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
 import { type Cidr, refusal } from "./net/cidr.ts";
 import { Conn, type ConnRef } from "./net/conn.ts";
 import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
 import { echoMode } from "./modes/echo.ts";
-import type { Mode, ModeContext, ModeName } from "./modes/mode.ts";
+import type { LineWriterFactory, Mode, ModeContext, ModeName } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
 import { Room } from "./modes/room.ts";
 import { formatDuration } from "./text/units.ts";
+import { checkTlsPair } from "./tls.ts";
 
 export const DEFAULTS = {
   mode: "twoway" as ModeName,
@@ -50,6 +51,8 @@ export interface ServeOptions {
   history?: number;
   /** Conversation events: lines received, room traffic, joins and leaves. */
   onEvent?: (event: ChatEvent) => void;
+  /** Echo and oneway: print received lines from their bytes instead of as `message` events (see ModeContext). */
+  lineWriter?: LineWriterFactory;
   /** Status: refused connections and the like. */
   onStatus?: (text: string) => void;
   /** Called when the console asks the server to stop (`/quit`). */
@@ -66,6 +69,12 @@ export interface ServerHandle {
   readonly clients: number;
   /** A line from the server's console (twoway; ignored by the other modes). */
   say(line: string): void;
+  /**
+   * Stops (true) or restarts (false) reading from every client, so that
+   * clients are slowed by TCP flow control while the server's own output
+   * (stdout) is backed up, instead of the server buffering without bound.
+   */
+  holdInput(held: boolean): void;
   /** Stops accepting, tells the room, flushes and closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,9 +105,11 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   const conns = new Set<Conn>();
   const refused = new Set<Conn>();
   let closing: Promise<void> | null = null;
+  let inputHeld = false;
 
   const ctx: ModeContext = {
     emit: options.onEvent ?? (() => {}),
+    lineWriter: options.lineWriter,
     maxLine: options.maxLine ?? DEFAULTS.maxLine,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     name: options.name ?? DEFAULTS.name,
@@ -126,6 +137,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
         return;
       }
       conns.add(conn);
+      if (inputHeld) conn.pause("output");
       mode.open(conn);
     },
     data(socket, chunk) {
@@ -164,7 +176,10 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     mode.tick(now);
     if (idleMs > 0) {
       for (const conn of conns) {
-        if (conn.isOpen && now - conn.lastRead >= idleMs) {
+        // Not read because of others (a congested room, a full stdout) is not silence (see
+        // Conn.restart); an echo client paused because it does not read its echo is idle.
+        const heldBack = conn.pausedFor("room") || conn.pausedFor("output");
+        if (conn.isOpen && !heldBack && now - conn.lastRead >= idleMs) {
           status(`${conn.peer} timed out`);
           mode.expire(conn, formatDuration(idleMs));
         }
@@ -188,6 +203,14 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     say(line) {
       if (!closing) mode.say?.(line);
     },
+    holdInput(held) {
+      if (held === inputHeld) return;
+      inputHeld = held;
+      for (const conn of conns) {
+        if (held) conn.pause("output");
+        else conn.resume("output");
+      }
+    },
     close() {
       closing ??= shutdown();
       return closing;
@@ -202,7 +225,12 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
       conn.leaveReason ??= "shutdown";
       conn.end(SHUTDOWN_GRACE_MS);
     }
+    // Conn.end's deadline is reset by progress; the whole shutdown has a hard bound.
+    const deadline = setTimeout(() => {
+      for (const conn of all) conn.destroy();
+    }, SHUTDOWN_GRACE_MS);
     await Promise.all(all.map((conn) => conn.closed));
+    clearTimeout(deadline);
     clearInterval(ticker);
     listener.stop(true);
     if (unix) removeUnixPath(unix);
@@ -212,6 +240,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
 }
 
 function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener {
+  if (options.tls) checkTlsPair(options.tls.cert, options.tls.key);
   const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key } : undefined;
   if (options.unix) {
     try {
@@ -221,7 +250,7 @@ function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener
     }
   }
   const port = options.port ?? DEFAULTS.port;
-  const hosts = options.host ? [options.host] : ["::", "0.0.0.0"];
+  const hosts = options.host ? [unbracket(options.host)] : ["::", "0.0.0.0"];
   let failure: unknown;
   for (const hostname of hosts) {
     try {
@@ -232,5 +261,5 @@ function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener
       if (code !== "EAFNOSUPPORT" && code !== "EADDRNOTAVAIL") break;
     }
   }
-  throw new ChatError(`cannot listen on ${formatHostPort(options.host ?? "::", port)}: ${reason(failure)}`);
+  throw new ChatError(`cannot listen on ${formatHostPort(hosts[0] ?? "::", port)}: ${reason(failure)}`);
 }

@@ -1,10 +1,28 @@
-/** TLS helpers: the SHA-256 fingerprint users compare between server and client. */
-import { createHash } from "node:crypto";
+/** TLS helpers: the SHA-256 fingerprint users compare between server and client, and a check of the server's PEM files. */
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { ChatError } from "./errors.ts";
 
-/** `AB:CD:…` of the first certificate in a PEM text (the DER bytes hashed). */
+/** `AB:CD:…` of the first certificate in a PEM text, as the client prints it. */
 export function tlsFingerprint(pem: string): string {
-  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1] ?? "";
-  const der = Buffer.from(body.replace(/\s+/g, ""), "base64");
-  const hex = createHash("sha256").update(der).digest("hex").toUpperCase();
-  return hex.match(/../g)?.join(":") ?? "";
+  return new X509Certificate(pem).fingerprint256;
+}
+
+/**
+ * Throws a clear error when the certificate or key cannot be used: Bun.listen
+ * reports these as bare OpenSSL codes (`…:KEY_VALUES_MISMATCH`).
+ */
+export function checkTlsPair(cert: string, key: string): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new ChatError("cannot serve TLS: the certificate is not a PEM certificate");
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ChatError("cannot serve TLS: the key is not a PEM private key (or it has a passphrase)");
+  }
+  if (!certificate.checkPrivateKey(privateKey)) throw new ChatError("cannot serve TLS: the key does not match the certificate");
 }

@@ -12,7 +12,7 @@ export const connectArgs = {
   host: { type: "positional", required: false, description: "Server address, or HOST:PORT ([::1]:5000 for IPv6) (default: localhost)" },
   port: { type: "positional", required: false, description: "Server port (default: 5000)" },
   name: { type: "string", alias: "n", description: "Your name in a room (default: $USER); nothing is sent to echo or oneway servers" },
-  timeout: { type: "string", default: `${DEFAULT_TIMEOUT_MS / 1000}s`, description: "Give up connecting after this long (500ms, 10s, 1m)" },
+  timeout: { type: "string", default: `${DEFAULT_TIMEOUT_MS / 1000}s`, description: "Give up connecting after this long (500ms, 10s, 1m; 0 = no limit)" },
   retry: { type: "string", default: "0", description: "Try again this many times, with backoff, before giving up" },
   tls: { type: "boolean", description: "Connect with TLS, verifying the server against the system CAs" },
   ca: { type: "string", valueHint: "file", description: "Verify the server against this CA or self-signed certificate (PEM); implies --tls" },

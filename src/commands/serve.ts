@@ -3,9 +3,9 @@ import { defineCommand } from "citty";
 import { UsageError } from "../errors.ts";
 import type { ChatEvent } from "../events.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
-import { MODES, type ModeName } from "../modes/mode.ts";
+import { type LineWriterFactory, MODES, type ModeName } from "../modes/mode.ts";
 import { colorEnabled, configureLogger, essential, logger, StdoutWriter } from "../output.ts";
-import { Printer, Transcript } from "../printer.ts";
+import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, serve } from "../server.ts";
 import { attachConsole } from "../server-console.ts";
@@ -76,8 +76,9 @@ export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOpti
 }
 
 /** Conversation events to stdout (text or JSON) and --log; in echo/oneway, connects are status lines. */
-function eventSink(mode: ModeName, json: boolean, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
-  const printer = new Printer(print, { style: json ? "json" : colorEnabled(process.stdout) ? "tty" : "plain", serverView: true });
+function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
+  const json = style === "json";
+  const printer = new Printer(print, { style, serverView: true });
   return (event: ChatEvent) => {
     log?.event(event);
     if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
@@ -85,6 +86,20 @@ function eventSink(mode: ModeName, json: boolean, out: StdoutWriter, print: (tex
       return;
     }
     if (!out.isClosed) printer.event(event);
+  };
+}
+
+/**
+ * Plain output with no transcript: echo and oneway print each received line
+ * as `PEER: TEXT` straight from its bytes, the same text the `message` event
+ * would print, without making a string per line (a busy echo server prints
+ * as fast as clients send).
+ */
+function plainLineWriter(style: Style, out: StdoutWriter, log?: Transcript): LineWriterFactory | undefined {
+  if (style !== "plain" || log) return undefined;
+  return (from) => {
+    const prefix = new TextEncoder().encode(`${from}: `);
+    return (bytes, start, end) => out.line(prefix, bytes, start, end);
   };
 }
 
@@ -103,15 +118,20 @@ export default defineCommand({
     const stop = () => {
       server?.close().then(() => stopped.resolve());
     };
-    const sink = eventSink(mode, args.json === true, out, (text) => print(text), log);
-    server = await serve({ ...options, onEvent: sink, onStatus: (text) => logger.info(text), onStopRequest: stop });
+    const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
+    const sink = eventSink(mode, style, out, (text) => print(text), log);
+    const lineWriter = plainLineWriter(style, out, log);
+    server = await serve({ ...options, onEvent: sink, lineWriter, onStatus: (text) => logger.info(text), onStopRequest: stop });
+    const running = server;
+    out.onPressure = (full) => running.holdInput(full);
+    // Before the listening line: whoever waits for it may signal at once.
+    handleSignals(stop);
     essential(`listening on ${server.label} (mode ${mode})`);
     if (options.tls) logger.info(`tls certificate sha256 ${tlsFingerprint(options.tls.cert)}`);
     if (mode === "twoway") {
       const console = attachConsole(server, args.json !== true);
       if (console) print = (text) => console.print(text);
     }
-    handleSignals(stop);
     await stopped.promise;
     log?.flush();
     await out.drained();

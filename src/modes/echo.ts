@@ -6,19 +6,19 @@
  */
 import type { Conn } from "../net/conn.ts";
 import type { Mode, ModeContext } from "./mode.ts";
-import { TextInput } from "./input.ts";
+import { type LineInput, printedLines } from "./input.ts";
 
 export const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
-function lines(conn: Conn): TextInput {
-  return conn.state as TextInput;
+function lines(conn: Conn): LineInput {
+  return conn.state as LineInput;
 }
 
 export function echoMode(ctx: ModeContext): Mode {
   return {
     open(conn) {
-      conn.state = new TextInput(ctx.maxLine, (text) => ctx.emit({ type: "message", from: conn.peer, text }));
+      conn.state = printedLines(ctx, conn);
       conn.onDrain = () => {
         if (conn.queued <= LOW_WATER) conn.resume();
       };

@@ -5,9 +5,18 @@ import type { Conn } from "../net/conn.ts";
 export const MODES = ["twoway", "echo", "oneway"] as const;
 export type ModeName = (typeof MODES)[number];
 
+/** Makes the raw-line printer for one connection, given its peer name; a line is `bytes[start, end)`. */
+export type LineWriterFactory = (from: string) => (bytes: Uint8Array, start: number, end: number) => void;
+
 export interface ModeContext {
   /** Conversation output: the server's stdout, `--json`, `--log`. */
   emit: (event: ChatEvent) => void;
+  /**
+   * Echo and oneway: when set, each received line goes as raw bytes to the
+   * writer made for its connection (which prints it sanitised, as
+   * `decodeLine` would) instead of becoming a `message` event.
+   */
+  lineWriter?: LineWriterFactory;
   maxLine: number;
   /** Bytes a client may have waiting to be sent to it before it is dropped as too slow. */
   maxQueue: number;

@@ -5,16 +5,16 @@
  */
 import type { Conn } from "../net/conn.ts";
 import type { Mode, ModeContext } from "./mode.ts";
-import { TextInput } from "./input.ts";
+import { type LineInput, printedLines } from "./input.ts";
 
-function lines(conn: Conn): TextInput {
-  return conn.state as TextInput;
+function lines(conn: Conn): LineInput {
+  return conn.state as LineInput;
 }
 
 export function onewayMode(ctx: ModeContext): Mode {
   return {
     open(conn) {
-      conn.state = new TextInput(ctx.maxLine, (text) => ctx.emit({ type: "message", from: conn.peer, text }));
+      conn.state = printedLines(ctx, conn);
       ctx.emit({ type: "join", name: conn.peer, peer: conn.peer });
     },
     data(conn, chunk) {

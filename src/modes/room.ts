@@ -4,14 +4,21 @@
  * start with `* `, errors to one participant with `! `.
  *
  * Flow control: when a receiver has more than ROOM_HIGH_WATER bytes waiting,
- * the room stops reading from every client (TCP back-pressure on senders)
- * until it drains below ROOM_LOW_WATER, so a fast sender is slowed, not cut.
- * A receiver that makes no progress for SLOW_CONSUMER_MS while holding the
- * room up, or whose queue passes `maxQueue`, is dropped as too slow.
+ * the room stops reading from every client (TCP back-pressure on senders),
+ * and stops relaying the rest of a read already taken (see LineInput), until
+ * it drains below ROOM_LOW_WATER. So a fast sender is slowed, not cut, and
+ * every reader gets every line.
+ *
+ * A receiver that takes nothing for STALL_MS while holding the room up is
+ * stalled: the room stops waiting for it and goes on. Its queue keeps growing
+ * (it loses nothing if it reads again in time: it then holds the room again),
+ * and when the queue passes `maxQueue` it is dropped as too slow. So one
+ * stalled reader delays the others once, by STALL_MS plus at most one tick.
  */
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
 import { formatDuration } from "../text/units.ts";
+import { Fanout } from "./fanout.ts";
 import { TextInput } from "./input.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 import { handleInput } from "./room-commands.ts";
@@ -20,7 +27,14 @@ import { handleInput } from "./room-commands.ts";
 export const JOIN_GRACE_MS = 400;
 export const ROOM_HIGH_WATER = 256 * 1024;
 const ROOM_LOW_WATER = 64 * 1024;
-export const SLOW_CONSUMER_MS = 2000;
+/**
+ * How long a congested receiver may take nothing before the room stops waiting
+ * for it: long enough for a reader that is merely slower than the sender (the
+ * kernel takes more each time a third of its send buffer frees up, every few
+ * milliseconds on loopback or a LAN), short enough that a stalled one holds
+ * the room up only for a moment.
+ */
+export const STALL_MS = 500;
 
 export interface Participant {
   name: string;
@@ -38,9 +52,15 @@ export class Room implements Mode {
   readonly members = new Map<string, Participant>();
   readonly console: Participant;
   private readonly history: Uint8Array[] = [];
+  /** Broadcast lines gathered per audience: one send per member per batch (see Fanout). */
+  private readonly fanout = new Fanout<Participant>((bytes, except) => this.deliver(bytes, except));
+  /** Receivers over the high-water mark that the room waits for. */
   private readonly congested = new Set<Participant>();
+  /** Receivers over the high-water mark that stopped reading: the room does not wait. */
+  private readonly stalled = new Set<Participant>();
   private guests = 0;
   private paused = false;
+  private releasing = false;
 
   constructor(
     readonly ctx: ModeContext,
@@ -51,8 +71,10 @@ export class Room implements Mode {
   }
 
   open(conn: Conn): void {
+    // Lines broadcast before this member joined are not for it.
+    this.fanout.flush();
     const p: Participant = { name: this.guestName(), conn, peer: conn.peer, announced: false, joinTimer: null, input: null };
-    p.input = new TextInput(this.ctx.maxLine, (text, cut) => this.line(p, text, cut));
+    p.input = new TextInput(this.ctx.maxLine, (text, cut) => this.line(p, text, cut), () => this.paused);
     conn.state = p;
     conn.onDrain = () => this.drained(p);
     this.members.set(p.name.toLowerCase(), p);
@@ -63,16 +85,18 @@ export class Room implements Mode {
     });
     for (const line of this.history) conn.send(line);
     p.joinTimer = setTimeout(() => this.announce(p), JOIN_GRACE_MS);
-    if (this.paused) conn.pause();
+    if (this.paused) conn.pause("room");
   }
 
   data(conn: Conn, chunk: Uint8Array): void {
     (conn.state as Participant).input?.push(chunk);
+    this.fanout.flush();
   }
 
   end(conn: Conn): void {
     const p = conn.state as Participant;
     p.input?.finish();
+    this.fanout.flush();
     if (conn.isOpen) {
       conn.leaveReason ??= "quit";
       conn.end();
@@ -84,9 +108,11 @@ export class Room implements Mode {
     if (p.joinTimer) clearTimeout(p.joinTimer);
     if (this.members.get(p.name.toLowerCase()) === p) this.members.delete(p.name.toLowerCase());
     this.uncongest(p);
+    this.stalled.delete(p);
     if (p.announced) {
       this.broadcast({ type: "leave", name: p.name, peer: p.peer, reason: conn.leaveReason ?? "closed" }, p);
     }
+    this.fanout.flush();
   }
 
   refuse(conn: Conn, why: string): void {
@@ -102,34 +128,47 @@ export class Room implements Mode {
 
   tick(now: number): void {
     for (const p of this.congested) {
-      if (p.conn && now - p.conn.lastProgress > SLOW_CONSUMER_MS) this.drop(p);
+      if (p.conn && now - p.conn.lastProgress > STALL_MS) {
+        this.uncongest(p);
+        this.stalled.add(p);
+      }
     }
   }
 
   shutdown(): void {
     this.broadcast({ type: "notice", text: "server shutting down" });
+    // The server closes every connection next: the notice must be queued first.
+    this.fanout.flush();
   }
 
   say(line: string): void {
     this.line(this.console, line, false);
+    this.fanout.flush();
   }
 
   /** Sends an event to everyone but `except`; the console always sees it. */
   broadcast(event: ChatEvent, except?: Participant): void {
-    const bytes = encoder.encode(`${eventLine(event)}\n`);
+    const line = `${eventLine(event)}\n`;
+    this.fanout.add(line, except);
+    this.ctx.emit(event);
+    if ((event.type === "message" || event.type === "action") && this.ctx.history > 0) {
+      this.history.push(encoder.encode(line));
+      if (this.history.length > this.ctx.history) this.history.shift();
+    }
+  }
+
+  /** A batch of broadcast lines, one shared chunk, to every open member but `except`. */
+  private deliver(bytes: Uint8Array, except: Participant | undefined): void {
     for (const m of this.members.values()) {
       if (m === except || !m.conn?.isOpen) continue;
       m.conn.send(bytes);
       this.watch(m);
     }
-    this.ctx.emit(event);
-    if ((event.type === "message" || event.type === "action") && this.ctx.history > 0) {
-      this.history.push(bytes);
-      if (this.history.length > this.ctx.history) this.history.shift();
-    }
   }
 
   tell(p: Participant, event: ChatEvent): void {
+    // Broadcast lines before this one reach `p` first.
+    this.fanout.flush();
     if (!p.conn) {
       this.ctx.emit(event);
       return;
@@ -145,6 +184,7 @@ export class Room implements Mode {
     if (p.joinTimer) clearTimeout(p.joinTimer);
     p.joinTimer = null;
     this.broadcast({ type: "join", name: p.name, peer: p.peer }, p);
+    this.fanout.flush();
   }
 
   find(name: string): Participant | undefined {
@@ -173,6 +213,7 @@ export class Room implements Mode {
     return name;
   }
 
+  /** After queueing for `p`: drop it past `maxQueue`, or make the room wait for it. */
   private watch(p: Participant): void {
     const conn = p.conn;
     if (!conn || conn.queued <= ROOM_HIGH_WATER) return;
@@ -180,28 +221,55 @@ export class Room implements Mode {
       this.drop(p);
       return;
     }
+    if (!this.stalled.has(p)) this.congest(p);
+  }
+
+  private congest(p: Participant): void {
     if (this.congested.has(p)) return;
     this.congested.add(p);
     if (!this.paused) {
       this.paused = true;
-      for (const m of this.members.values()) m.conn?.pause();
+      for (const m of this.members.values()) m.conn?.pause("room");
     }
   }
 
+  /** `p`'s queue shrank: a stalled receiver reads again, a congested one may be done. */
   private drained(p: Participant): void {
-    if (this.congested.has(p) && (p.conn?.queued ?? 0) <= ROOM_LOW_WATER) this.uncongest(p);
+    const queued = p.conn?.queued ?? 0;
+    if (this.stalled.delete(p)) {
+      if (queued > ROOM_HIGH_WATER) this.congest(p);
+    } else if (this.congested.has(p) && queued <= ROOM_LOW_WATER) this.uncongest(p);
   }
 
   private uncongest(p: Participant): void {
     if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused) return;
     this.paused = false;
-    for (const m of this.members.values()) m.conn?.resume();
+    this.release();
+  }
+
+  /**
+   * The room flows again: each member's lines held back mid-read go out
+   * first, then its socket is read again; a line that congests the room again
+   * stops this, and the members not reached stay paused until next time.
+   */
+  private release(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    for (const m of this.members.values()) {
+      if (this.paused) break;
+      const done = m.input?.release() !== false;
+      // Sending what it released may congest the room again (watch runs per batch).
+      this.fanout.flush();
+      if (done && !this.paused) m.conn?.resume("room");
+    }
+    this.releasing = false;
   }
 
   private drop(p: Participant): void {
     if (!p.conn || p.conn.isGone) return;
     p.conn.leaveReason = "too slow";
     this.uncongest(p);
+    this.stalled.delete(p);
     p.conn.destroy();
   }
 }

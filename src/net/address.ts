@@ -44,7 +44,8 @@ function withPort(host: string, portText: string | undefined): Target | string {
   return port === null ? `invalid port: ${portText} (expected 0-65535)` : { host, port };
 }
 
-function unbracket(host: string): string {
+/** `::1` for `[::1]`. */
+export function unbracket(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 

@@ -1,7 +1,8 @@
 /**
  * One TCP/TLS/unix connection with an outgoing queue. Bun's `socket.write()`
  * does not buffer (it returns how many bytes the kernel took), so whatever is
- * not taken is queued here and written again from `drain`, in order.
+ * not taken is queued here and written again from `drain`, in order. Small
+ * sends are gathered into one write per event-loop turn.
  *
  * A graceful close waits for the queue to empty, half-closes (`shutdown`, a
  * FIN; Bun's `end()` is a full close that can turn into RST and lose queued
@@ -12,8 +13,17 @@ import type { LeaveReason } from "../events.ts";
 
 /** A queue this size or more is written as one coalesced buffer per syscall. */
 const COALESCE_BYTES = 64 * 1024;
-/** How long a graceful close waits for the peer before terminating. */
+/**
+ * A queued chunk this big is written by itself, not joined with the next:
+ * copying it would cost more than the syscall saved (a room batch of lines
+ * goes to every member; 100 members = 100 copies).
+ */
+const WRITE_ALONE_BYTES = 16 * 1024;
+/** How long a graceful close waits while the peer takes nothing before terminating. */
 export const CLOSE_GRACE_MS = 3000;
+
+/** Who stopped reading from a connection; reading resumes when no one holds it. */
+export type PauseReason = "flow" | "room" | "output";
 
 export interface ConnRef {
   conn: Conn | null;
@@ -28,6 +38,8 @@ export class Conn {
   lastRead = Date.now();
   /** Milliseconds since the epoch of the last queued byte written (or the queue emptied). */
   lastProgress = Date.now();
+  /** In this turn's list of connections to flush (see scheduleFlush). */
+  flushScheduled = false;
   /** Why the server is closing this connection, for the room's notice. */
   leaveReason: LeaveReason | null = null;
   readonly closed: Promise<void>;
@@ -39,7 +51,11 @@ export class Conn {
   private ending = false;
   private peerEnded = false;
   private gone = false;
-  private paused = false;
+  private readonly holds = new Set<PauseReason>();
+  /** The kernel refused bytes: nothing more is written until the socket's `drain`. */
+  private blocked = false;
+  /** A write found the socket closed: sends are dropped from now on. */
+  private lost = false;
   private deadline: Timer | null = null;
   private resolveClosed!: () => void;
 
@@ -65,34 +81,58 @@ export class Conn {
   }
 
   /**
-   * Sends bytes, queueing what the kernel does not take. `borrowed` bytes
-   * belong to someone else (a read buffer): the unsent part is copied.
+   * Sends bytes. Small sends are gathered and written at the end of the
+   * event-loop turn (a room line fans out to every member: one write per
+   * member per turn, not one per line); COALESCE_BYTES or more are written at
+   * once, so bytes not yet offered to the kernel stay under that. `borrowed`
+   * bytes belong to someone else (a read buffer): what is kept is a copy.
    */
   send(bytes: Uint8Array, borrowed = false): void {
-    if (this.gone || this.writeShut || bytes.length === 0) return;
-    if (this.queuedBytes === 0) {
+    if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
+    if (borrowed && this.queuedBytes === 0) {
+      // One big chunk (an echo): straight to the kernel, copying only what it refuses.
       const written = this.socket.write(bytes);
-      if (written < 0) return;
-      if (written === bytes.length) return;
-      const rest = bytes.subarray(written);
-      this.enqueue(borrowed ? rest.slice() : rest);
+      if (written < 0) this.abandon();
+      if (written < 0 || written === bytes.length) return;
+      this.blocked = true;
+      this.enqueue(bytes.slice(written));
       return;
     }
     this.enqueue(borrowed ? bytes.slice() : bytes);
+    if (this.blocked) return;
+    if (this.queuedBytes >= COALESCE_BYTES) this.write();
+    else scheduleFlush(this);
   }
 
   private enqueue(bytes: Uint8Array): void {
+    // The wait for progress starts when bytes start waiting, not at the last drain long ago.
+    if (this.queuedBytes === 0) this.lastProgress = Date.now();
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
   }
 
-  /** Called from the socket's `drain` handler. */
+  /** Called from the socket's `drain` handler: the kernel takes bytes again. */
   drain(): void {
+    this.blocked = false;
+    this.write();
+  }
+
+  /** End of a turn: writes what was gathered, unless the kernel is full (then `drain` will). */
+  flush(): void {
+    if (!this.blocked) this.write();
+  }
+
+  private write(): void {
     const before = this.queuedBytes;
     while (this.head < this.queue.length) {
       const chunk = this.nextChunk();
       const written = this.socket.write(chunk);
-      if (written <= 0) break;
+      if (written < 0) {
+        this.abandon();
+        return;
+      }
+      if (written < chunk.length) this.blocked = true;
+      if (written === 0) break;
       this.queuedBytes -= written;
       if (written < chunk.length) {
         this.queue[this.head] = chunk.subarray(written);
@@ -115,7 +155,7 @@ export class Conn {
   /** The head chunk, or several small ones joined into one buffer. */
   private nextChunk(): Uint8Array {
     const first = this.queue[this.head] ?? EMPTY;
-    if (first.length >= COALESCE_BYTES || this.head + 1 >= this.queue.length) return first;
+    if (first.length >= WRITE_ALONE_BYTES || this.head + 1 >= this.queue.length) return first;
     let size = 0;
     let end = this.head;
     while (end < this.queue.length && size < COALESCE_BYTES) size += (this.queue[end++] ?? EMPTY).length;
@@ -132,20 +172,30 @@ export class Conn {
     return joined;
   }
 
-  pause(): void {
-    if (this.paused || this.gone) return;
-    this.paused = true;
-    this.socket.pause();
+  /** Stops reading (TCP flow control) until every reason given is withdrawn. */
+  pause(reason: PauseReason = "flow"): void {
+    if (this.gone || this.holds.has(reason)) return;
+    this.holds.add(reason);
+    if (this.holds.size === 1) this.socket.pause();
   }
 
-  resume(): void {
-    if (!this.paused || this.gone) return;
-    this.paused = false;
+  resume(reason: PauseReason = "flow"): void {
+    if (this.gone || !this.holds.delete(reason) || this.holds.size > 0) return;
+    this.restart();
+  }
+
+  private restart(): void {
+    // A paused client could not be heard: its idle clock restarts now.
+    this.lastRead = Date.now();
     this.socket.resume();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.holds.size > 0;
+  }
+
+  pausedFor(reason: PauseReason): boolean {
+    return this.holds.has(reason);
   }
 
   /** The peer sent FIN. */
@@ -156,13 +206,25 @@ export class Conn {
 
   /**
    * Graceful close: flush the queue, half-close, wait for the peer to close,
-   * and terminate after `graceMs` (Infinity: wait as long as the peer talks).
+   * and terminate once the peer has taken nothing for `graceMs` (Infinity:
+   * wait as long as the peer talks). A peer still reading a long queue keeps
+   * its connection; one that stopped reading is cut after `graceMs`.
    */
   end(graceMs = CLOSE_GRACE_MS): void {
     if (this.gone || this.ending) return;
     this.ending = true;
-    if (Number.isFinite(graceMs)) this.deadline = setTimeout(() => this.destroy(), graceMs);
+    if (Number.isFinite(graceMs)) this.armDeadline(graceMs, Date.now());
     if (this.queuedBytes === 0) this.finishWrites();
+  }
+
+  /** Terminates once the peer has taken nothing for `graceMs`, counting from `since` at the earliest. */
+  private armDeadline(graceMs: number, since: number): void {
+    const wait = Math.max(this.lastProgress, since) + graceMs - Date.now();
+    if (wait <= 0) {
+      this.destroy();
+      return;
+    }
+    this.deadline = setTimeout(() => this.armDeadline(graceMs, since), wait);
   }
 
   private finishWrites(): void {
@@ -170,6 +232,21 @@ export class Conn {
     this.writeShut = true;
     if (this.peerEnded) this.socket.end();
     else this.socket.shutdown();
+  }
+
+  /**
+   * The socket is closed under us (a reset the `close` handler has not been
+   * told of yet): nothing queued can ever leave, so let it go now rather
+   * than keep queueing (a room keeps sending notices to every member).
+   */
+  private abandon(): void {
+    this.lost = true;
+    this.ending = true;
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    // terminate() runs the `close` handler at once: not inside whatever was sending.
+    queueMicrotask(() => this.destroy());
   }
 
   /** Closes at once, dropping whatever is queued. */
@@ -191,3 +268,26 @@ export class Conn {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Connections with bytes sent this turn, written out together once the
+ * turn's events are handled. An array and a flag per connection, not a Set:
+ * a room line schedules every member, and a Set costs several times more.
+ */
+let unflushed: Conn[] = [];
+
+function scheduleFlush(conn: Conn): void {
+  if (conn.flushScheduled) return;
+  conn.flushScheduled = true;
+  if (unflushed.length === 0) setImmediate(flushAll);
+  unflushed.push(conn);
+}
+
+function flushAll(): void {
+  const conns = unflushed;
+  unflushed = [];
+  for (const conn of conns) {
+    conn.flushScheduled = false;
+    conn.flush();
+  }
+}

@@ -7,95 +7,169 @@
  * Lines are handed over as bytes; `\n` never occurs inside a UTF-8 multi-byte
  * character, so decoding each complete line keeps characters split across TCP
  * reads intact.
+ *
+ * `LineFramer` hands over each line as a range of a buffer (no allocation per
+ * line or per chunk: a busy echo server frames every byte it receives);
+ * `LineSplitter` hands over each line as its own view.
  */
+import { copyBytes } from "./bytes.ts";
+
+/** A line: `bytes[start, end)`, valid only during the call (the buffer is reused). */
+export type LineRangeHandler = (bytes: Uint8Array, start: number, end: number, cut: boolean) => void;
+/** A line as a view, valid only during the call. */
 export type LineHandler = (line: Uint8Array, cut: boolean) => void;
 
 const LF = 10;
 const CR = 13;
+/** An unfinished line's buffer starts this small and doubles as needed (up to maxLine). */
+const HELD_MIN_BYTES = 256;
+/** A held buffer bigger than this is let go once its line is done, so idle clients hold little. */
+const HELD_KEEP_BYTES = 1024;
+const EMPTY = new Uint8Array(0);
 
-export class LineSplitter {
-  private parts: Uint8Array[] = [];
-  private held = 0;
+export class LineFramer {
+  private held: Uint8Array = EMPTY;
+  private heldLength = 0;
   private skipping = false;
 
   constructor(
     private readonly maxLine: number,
-    private readonly onLine: LineHandler,
+    private readonly onLine: LineRangeHandler,
   ) {}
 
-  /** Feeds a chunk; calls the handler for every line it completes. */
-  push(chunk: Uint8Array): void {
-    let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(LF, start);
-      const end = nl < 0 ? chunk.length : nl;
+  /**
+   * Feeds `bytes[start, end)`; calls the handler for every line it completes.
+   * When `hold` (asked after each line) says stop, returns where it stopped:
+   * the caller keeps the rest and feeds it again later. Otherwise returns `end`.
+   */
+  push(bytes: Uint8Array, start = 0, end = bytes.length, hold?: () => boolean): number {
+    let at = start;
+    while (at < end) {
+      let nl = bytes.indexOf(LF, at);
+      if (nl >= end) nl = -1;
+      const stop = nl < 0 ? end : nl;
       if (this.skipping) {
-        if (nl < 0) return;
+        if (nl < 0) return end;
         this.skipping = false;
-        start = nl + 1;
+        at = nl + 1;
         continue;
       }
-      if (this.held + (end - start) > this.maxLine) {
-        this.cut(chunk.subarray(start, start + this.maxLine - this.held));
+      if (this.heldLength + (stop - at) > this.maxLine) {
+        this.cut(bytes, at, at + this.maxLine - this.heldLength);
         if (nl < 0) {
           this.skipping = true;
-          return;
+          return end;
         }
       } else if (nl < 0) {
-        this.parts.push(chunk.slice(start));
-        this.held += chunk.length - start;
-        return;
+        this.hold(bytes, at, end);
+        return end;
       } else {
-        this.emit(chunk.subarray(start, nl));
+        this.emit(bytes, at, nl);
       }
-      start = nl + 1;
+      at = nl + 1;
+      if (hold?.()) return at;
     }
+    return end;
   }
 
   /** Emits a final line that had no newline (the peer closed). */
   flush(): void {
-    if (this.held > 0) this.emit(new Uint8Array(0));
+    if (this.heldLength > 0) this.emit(EMPTY, 0, 0);
     this.skipping = false;
   }
 
   /** Bytes held for an unfinished line. */
   get pending(): number {
-    return this.held;
+    return this.heldLength;
   }
 
-  private take(tail: Uint8Array): Uint8Array {
-    if (this.held === 0) return tail;
-    const line = new Uint8Array(this.held + tail.length);
-    let at = 0;
-    for (const part of this.parts) {
-      line.set(part, at);
-      at += part.length;
+  private hold(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.heldLength + end - start;
+    if (need > this.held.length) {
+      // need <= maxLine always: longer lines are cut before they are held.
+      const grown = new Uint8Array(Math.min(Math.max(HELD_MIN_BYTES, this.held.length * 2, need), this.maxLine));
+      grown.set(this.held.subarray(0, this.heldLength));
+      this.held = grown;
     }
-    line.set(tail, at);
-    this.parts = [];
-    this.held = 0;
-    return line;
+    this.heldLength = copyBytes(bytes, start, end, this.held, this.heldLength);
   }
 
-  private emit(tail: Uint8Array): void {
-    const line = this.take(tail);
-    const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
-    this.onLine(line.subarray(0, end), false);
+  /** Ends the held line with `bytes[start, end)`; returns its whole length, in `this.held`. */
+  private takeHeld(bytes: Uint8Array, start: number, end: number): number {
+    this.hold(bytes, start, end);
+    const length = this.heldLength;
+    this.heldLength = 0;
+    return length;
   }
 
-  private cut(tail: Uint8Array): void {
-    const line = this.take(tail);
-    this.onLine(line.subarray(0, utf8Boundary(line)), true);
+  /** Lets a big held buffer go once its line has been handed over. */
+  private release(line: Uint8Array): void {
+    if (line === this.held && line.length > HELD_KEEP_BYTES) this.held = EMPTY;
+  }
+
+  private emit(bytes: Uint8Array, start: number, end: number): void {
+    let line = bytes;
+    let from = start;
+    let to = end;
+    if (this.heldLength > 0) {
+      to = this.takeHeld(bytes, start, end);
+      line = this.held;
+      from = 0;
+    }
+    if (to > from && line[to - 1] === CR) to--;
+    this.onLine(line, from, to, false);
+    this.release(line);
+  }
+
+  private cut(bytes: Uint8Array, start: number, end: number): void {
+    let line = bytes;
+    let from = start;
+    let to = end;
+    if (this.heldLength > 0) {
+      to = this.takeHeld(bytes, start, end);
+      line = this.held;
+      from = 0;
+    }
+    this.onLine(line, from, utf8Boundary(line, from, to), true);
+    this.release(line);
   }
 }
 
-/** The length of the longest prefix of `bytes` that does not end inside a UTF-8 character. */
-export function utf8Boundary(bytes: Uint8Array): number {
-  const end = bytes.length;
+/** `LineFramer` with each line as its own view (for callers that want a Uint8Array). */
+export class LineSplitter {
+  private readonly framer: LineFramer;
+
+  constructor(maxLine: number, onLine: LineHandler) {
+    this.framer = new LineFramer(maxLine, (bytes, start, end, cut) => onLine(bytes.subarray(start, end), cut));
+  }
+
+  /**
+   * Feeds a chunk; calls the handler for every line it completes. When `hold`
+   * (asked after each line) says stop, returns the bytes not framed yet (a
+   * view of `chunk`); otherwise an empty array.
+   */
+  push(chunk: Uint8Array, hold?: () => boolean): Uint8Array {
+    const at = this.framer.push(chunk, 0, chunk.length, hold);
+    return at === chunk.length ? EMPTY : chunk.subarray(at);
+  }
+
+  /** Emits a final line that had no newline (the peer closed). */
+  flush(): void {
+    this.framer.flush();
+  }
+
+  /** Bytes held for an unfinished line. */
+  get pending(): number {
+    return this.framer.pending;
+  }
+}
+
+/** The end of the longest prefix of `bytes[start, end)` that does not end inside a UTF-8 character. */
+export function utf8Boundary(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let lead = end - 1;
   // Continuation bytes are 10xxxxxx; a character has at most 3 of them.
-  while (lead > 0 && end - lead <= 3 && ((bytes[lead] ?? 0) & 0xc0) === 0x80) lead--;
+  while (lead > start && end - lead <= 3 && ((bytes[lead] ?? 0) & 0xc0) === 0x80) lead--;
   const first = bytes[lead] ?? 0;
   const size = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
-  return lead >= 0 && lead + size > end ? lead : end;
+  return lead >= start && lead + size > end ? lead : end;
 }
