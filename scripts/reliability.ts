@@ -57,11 +57,17 @@ async function longLine(server: ServerProcess, twoway: boolean): Promise<Outcome
   } else {
     const from = `127.0.0.1:${sender.socket.localPort}: `;
     await waitFor(() => server.stdout.includes(`${from}after\n`), "the line after", 60_000);
-    received = server.stdout.split("\n").filter((l) => l.startsWith(from)).map((l) => l.slice(from.length));
+    received = server.stdout
+      .split("\n")
+      .filter((l) => l.startsWith(from))
+      .map((l) => l.slice(from.length));
   }
   const ok = received.length === 2 && received[0] === cut && received[1] === "after";
   const how = watcher ? "relayed" : "printed";
-  return { ok, detail: `64 MiB through in ${seconds(started)}; ${how} cut at ${MAX_LINE} bytes${watcher ? ", sender told" : ""}, next line intact` };
+  return {
+    ok,
+    detail: `64 MiB through in ${seconds(started)}; ${how} cut at ${MAX_LINE} bytes${watcher ? ", sender told" : ""}, next line intact`,
+  };
 }
 
 /** Writes without reading until the kernel takes nothing for `quietMs`; returns how much went in. */
@@ -107,11 +113,16 @@ async function echoNonReader(server: ServerProcess): Promise<Outcome> {
 
 /** Counts numbered flood lines (`flood: #N ...`) in order, without keeping them. */
 function floodCounter() {
-  const state = { count: 0, inOrder: true, notices: [] as string[] };
+  const state = { count: 0, inOrder: true, notices: [] as string[], lastAt: 0, longestGapMs: 0 };
   const onLine = (line: string) => {
-    if (!line.startsWith("flood: #")) state.notices.push(line);
-    else if (Number.parseInt(line.slice(8), 10) === state.count++) return;
-    else state.inOrder = false;
+    if (!line.startsWith("flood: #")) {
+      state.notices.push(line);
+      return;
+    }
+    const now = Date.now();
+    if (state.count > 0) state.longestGapMs = Math.max(state.longestGapMs, now - state.lastAt);
+    state.lastAt = now;
+    if (Number.parseInt(line.slice(8), 10) !== state.count++) state.inOrder = false;
   };
   return { state, onLine };
 }
@@ -134,7 +145,9 @@ async function roomFlood(server: ServerProcess): Promise<Outcome> {
   const told = readers.every((r) => r.state.notices.includes("* stalled left (too slow)"));
   const counts = readers.map((r) => `${r.state.count.toLocaleString("en")}${r.state.inOrder ? " in order" : " OUT OF ORDER"}`);
   const ok = told && readers.every((r) => r.state.count === lines && r.state.inOrder);
-  return { ok, detail: `${(text.length / MiB).toFixed(1)} MiB in ${took}; readers got ${counts.join(" / ")}; stalled reader dropped, room told: ${told}` };
+  const gap = Math.max(...readers.map((r) => r.state.longestGapMs));
+  const detail = `${(text.length / MiB).toFixed(1)} MiB in ${took}; readers got ${counts.join(" / ")} (longest pause ${gap} ms); stalled reader dropped, room told: ${told}`;
+  return { ok, detail };
 }
 
 async function manyClients(server: ServerProcess, mode: Case["mode"], count: number): Promise<Outcome> {
@@ -152,7 +165,10 @@ async function manyClients(server: ServerProcess, mode: Case["mode"], count: num
     else peer.socket.end();
   }
   const what = mode === "twoway" ? "each got all the others' lines" : "each got its line back";
-  return { ok: dropped === 0, detail: `${count.toLocaleString("en")} connected in ${connected}, ${what} by ${seconds(started)}${dropped ? `; ${dropped} closed early` : ""}` };
+  return {
+    ok: dropped === 0,
+    detail: `${count.toLocaleString("en")} connected in ${connected}, ${what} by ${seconds(started)}${dropped ? `; ${dropped} closed early` : ""}`,
+  };
 }
 
 async function probe(server: ServerProcess, mode: Case["mode"]): Promise<boolean> {
@@ -247,14 +263,19 @@ async function runCase(c: Case): Promise<Row> {
   );
   const peak = server.memory("VmHWM");
   const code = await server.stop();
-  const problems = [alive ? "" : "server stopped answering", released ? "" : `fds not back to ${fds}`, code === 0 ? "" : `exit code ${code}`].filter(Boolean);
+  const problems = [
+    alive ? "" : "server stopped answering",
+    released ? "" : `fds not back to ${fds}`,
+    code === 0 ? "" : `exit code ${code}`,
+  ].filter(Boolean);
   const detail = [outcome.detail, alive && released ? "fds back to baseline, still serving" : "", ...problems].filter(Boolean).join("; ");
   return { name: c.name, mode: c.mode, baseline, peak, ok: outcome.ok && problems.length === 0 && peak < RSS_TARGET, detail };
 }
 
 function table(rows: Row[]): string {
   const lines = ["| case | mode | RSS idle | peak RSS | result | details |", "|---|---|---:|---:|---|---|"];
-  for (const r of rows) lines.push(`| ${r.name} | ${r.mode} | ${mib(r.baseline)} | ${mib(r.peak)} | ${r.ok ? "pass" : "FAIL"} | ${r.detail} |`);
+  for (const r of rows)
+    lines.push(`| ${r.name} | ${r.mode} | ${mib(r.baseline)} | ${mib(r.peak)} | ${r.ok ? "pass" : "FAIL"} | ${r.detail} |`);
   return lines.join("\n");
 }
 
@@ -263,7 +284,12 @@ function stale(): boolean {
   if (!existsSync(BINARY)) return true;
   const built = statSync(BINARY).mtimeMs;
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
   return newest(join(ROOT, "src")) > built;
 }
 

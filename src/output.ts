@@ -174,12 +174,14 @@ export class StdoutWriter {
   }
 
   /** Resolves once everything written so far has been handed to the OS. */
-  async drained(): Promise<void> {
+  async drained(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.flush();
-    if (this.broken || !this.stream.writableNeedDrain) return;
+    // Bun keeps what a full pipe did not take and drops it at exit: wait for `drain` (see write).
+    if (this.broken || (!this.full && !this.stream.writableNeedDrain)) return;
     await new Promise<void>((resolve) => {
       this.stream.once("drain", resolve);
       this.stream.once("error", () => resolve());
+      if (Number.isFinite(timeoutMs)) setTimeout(resolve, timeoutMs).unref();
     });
   }
 
@@ -189,5 +191,10 @@ export class StdoutWriter {
     this.used = 0;
     if (error.code !== "EPIPE") logger.warn(`cannot write to stdout: ${error.message}`);
     this.onClosed?.();
+    // No `drain` will come: whoever waits for one must not wait forever (nothing is written now).
+    if (this.full) {
+      this.full = false;
+      this.onPressure?.(false);
+    }
   }
 }

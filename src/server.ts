@@ -6,14 +6,14 @@
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { ChatError, reason } from "./errors.ts";
 import type { ChatEvent } from "./events.ts";
-import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
-import { type Cidr, refusal } from "./net/cidr.ts";
-import { Conn, type ConnRef } from "./net/conn.ts";
-import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
 import { echoMode } from "./modes/echo.ts";
 import type { LineWriterFactory, Mode, ModeContext, ModeName } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
 import { Room } from "./modes/room.ts";
+import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
+import { type Cidr, refusal } from "./net/cidr.ts";
+import { Conn, type ConnRef } from "./net/conn.ts";
+import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
 import { formatDuration } from "./text/units.ts";
 import { checkTlsPair } from "./tls.ts";
 
@@ -28,7 +28,8 @@ export const DEFAULTS = {
 };
 /** How long shutdown waits for queues to flush and clients to close. */
 export const SHUTDOWN_GRACE_MS = 3000;
-const TICK_MS = 250;
+/** How often time-driven work runs: idle time-outs, and a room noticing a stalled reader (STALL_MS). */
+export const TICK_MS = 100;
 
 export interface ServeOptions {
   mode?: ModeName;
@@ -117,7 +118,8 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   };
   const mode = createMode(modeName, ctx, () => (options.onStopRequest ?? (() => void handle.close()))());
 
-  function admit(conn: Conn, address: string): string | null {
+  /** Why a new connection from `address` may not stay, or null. */
+  function admit(address: string): string | null {
     if (closing) return "server shutting down";
     const why = refusal(plainAddress(address), allow, deny);
     if (why) return why === "address denied" ? "not allowed" : why;
@@ -129,7 +131,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     open(socket) {
       const conn = new Conn(socket, peerName(socket));
       socket.data = { conn };
-      const why = admit(conn, socket.remoteAddress ?? "");
+      const why = admit(socket.remoteAddress ?? "");
       if (why) {
         refused.add(conn);
         status(`refused ${conn.peer}: ${why}`);
@@ -171,21 +173,24 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
 
   if (options.unix) await prepareUnixPath(options.unix);
   const listener = listen(options, handler);
+  /** Disconnects the clients silent for the idle timeout. */
+  function sweepIdle(now: number): void {
+    for (const conn of conns) {
+      // Not read because of others (a congested room, a full stdout) is not silence (see
+      // Conn.restart); an echo client paused because it does not read its echo is idle.
+      const heldBack = conn.pausedFor("room") || conn.pausedFor("output");
+      if (conn.isOpen && !heldBack && now - conn.lastRead >= idleMs) {
+        status(`${conn.peer} timed out`);
+        mode.expire(conn, formatDuration(idleMs));
+      }
+    }
+  }
+  const tickMs = Math.min(TICK_MS, Math.max(50, idleMs / 4 || TICK_MS));
   const ticker = setInterval(() => {
     const now = Date.now();
     mode.tick(now);
-    if (idleMs > 0) {
-      for (const conn of conns) {
-        // Not read because of others (a congested room, a full stdout) is not silence (see
-        // Conn.restart); an echo client paused because it does not read its echo is idle.
-        const heldBack = conn.pausedFor("room") || conn.pausedFor("output");
-        if (conn.isOpen && !heldBack && now - conn.lastRead >= idleMs) {
-          status(`${conn.peer} timed out`);
-          mode.expire(conn, formatDuration(idleMs));
-        }
-      }
-    }
-  }, Math.min(TICK_MS, Math.max(50, idleMs / 4 || TICK_MS)));
+    if (idleMs > 0) sweepIdle(now);
+  }, tickMs);
 
   const unix = options.unix;
   const address = unix ? unix : (listener as TCPSocketListener<ConnRef>).hostname;

@@ -5,13 +5,15 @@
  * descriptors of the server process are what is checked.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Socket } from "bun";
 import type { ChatEvent } from "../src/events.ts";
 import { STALL_MS } from "../src/modes/room.ts";
 import { parseCidr } from "../src/net/cidr.ts";
-import { type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../src/server.ts";
-import { type Cli, cliServer, RawClient, runCli, until } from "./helpers.ts";
+import { type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve, TICK_MS } from "../src/server.ts";
+import { CLI, type Cli, cliServer, RawClient, runCli, until } from "./helpers.ts";
 
 let servers: ServerHandle[] = [];
 const clients: RawClient[] = [];
@@ -283,9 +285,73 @@ describe("flow control without loss", () => {
   });
 });
 
+/** Writes without reading until the kernel takes nothing for `quietMs`; returns how much went in. */
+async function writeUntilStalled(socket: Socket<undefined>, bytes: Uint8Array, quietMs = 500): Promise<number> {
+  let sent = 0;
+  let lastProgress = Date.now();
+  while (sent < bytes.length && Date.now() - lastProgress < quietMs) {
+    const n = socket.write(bytes.subarray(sent));
+    if (n > 0) {
+      sent += n;
+      lastProgress = Date.now();
+    } else await Bun.sleep(10);
+  }
+  return sent;
+}
+
+describe("flow control without loss: the server's own output", () => {
+  test.skipIf(!existsSync("/usr/bin/mkfifo"))(
+    "a server whose stdout is not read stops reading clients, then prints every line",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "chat-stdout-"));
+      const fifo = join(dir, "stdout");
+      const go = join(dir, "go");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      // Holds the pipe open without reading until `go` exists, then counts the lines.
+      const reader = Bun.spawn({
+        cmd: ["sh", "-c", `exec 0<"${fifo}"; while [ ! -e "${go}" ]; do sleep 0.02; done; exec wc -l`],
+        stdout: "pipe",
+      });
+      const proc = Bun.spawn({
+        cmd: ["sh", "-c", `exec "$0" "$1" serve --port 0 --host 127.0.0.1 --mode oneway > "${fifo}"`, process.execPath, CLI],
+        stdout: "ignore",
+        stderr: "pipe",
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+      try {
+        let stderr = "";
+        const decoder = new TextDecoder();
+        const reading = (async () => {
+          for await (const chunk of proc.stderr) stderr += decoder.decode(chunk, { stream: true });
+        })();
+        const port = Number((await until(() => /listening on \S+:(\d+)/.exec(stderr) ?? undefined, "the listening line", 10_000))[1]);
+        const before = memory(proc.pid).hwm;
+        const c = await client(port);
+        const lines = 640_000;
+        const bytes = encoder.encode(`${"z".repeat(99)}\n`.repeat(lines));
+        const stalledAt = await writeUntilStalled(c.socket, bytes);
+        expect(stalledAt).toBeLessThan(bytes.length / 2);
+        expect(memory(proc.pid).hwm - before).toBeLessThan(32 * MiB);
+
+        writeFileSync(go, "");
+        await c.write(bytes.subarray(stalledAt));
+        c.finish();
+        await c.waitClosed(20_000);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(0);
+        await reading;
+        expect((await new Response(reader.stdout).text()).trim()).toBe(String(lines));
+      } finally {
+        proc.kill("SIGKILL");
+        reader.kill("SIGKILL");
+      }
+    },
+  );
+});
+
 describe("slow consumers", () => {
-  // The room waits for a stalled reader STALL_MS (counted from when its queue began), checked on a 250 ms tick.
-  const briefly = STALL_MS + 250 + 750;
+  // The room waits for a stalled reader STALL_MS (counted from when its queue began), checked every TICK_MS.
+  const briefly = STALL_MS + TICK_MS + 750;
 
   test("a stalled reader is dropped past --max-queue with `* NAME left (too slow)`; the others get everything in order", async () => {
     const s = await start({ maxQueue: 512 * 1024 });
@@ -369,7 +435,7 @@ describe("--max-line", () => {
         await sender.waitLine("! line too long: cut at 4096 bytes");
       } else {
         await s.waitOut(/: after\n/, 20_000);
-        expect(s.stdout()).toMatch(new RegExp(`^127\\.0\\.0\\.1:\\d+: y{4096}$`, "m"));
+        expect(s.stdout()).toMatch(/^127\.0\.0\.1:\d+: y{4096}$/m);
       }
       const grown = memory(s.proc.pid).hwm - before.hwm;
       expect(grown).toBeLessThan(32 * MiB);
@@ -537,6 +603,24 @@ describe("shutdown", () => {
     expect(Date.now() - second).toBeLessThan(1000);
   });
 
+  test("what a full stdout pipe has not taken yet is written before exit", async () => {
+    // Bun drops what a pipe has not taken when the process exits: StdoutWriter.drained waits for it.
+    const script = join(mkdtempSync(join(tmpdir(), "chat-drain-")), "write.ts");
+    const output = new URL("../src/output.ts", import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { StdoutWriter } from ${JSON.stringify(output)};
+const out = new StdoutWriter();
+for (let i = 0; i < 20000; i++) out.text("${"z".repeat(99)}\\n");
+await out.drained();
+process.exit(0);
+`,
+    );
+    const run = Bun.spawn({ cmd: ["sh", "-c", `"$0" "$1" | (sleep 0.5; exec wc -l)`, process.execPath, script], stdout: "pipe" });
+    expect((await new Response(run.stdout).text()).trim()).toBe("20000");
+    expect(await run.exited).toBe(0);
+  });
+
   test("chat connect exits 0 when an echo server goes away", async () => {
     const s = await server(["--mode", "echo", "--host", "127.0.0.1"]);
     const cc = runCli(["connect", "127.0.0.1", String(s.port)]);
@@ -553,8 +637,25 @@ describe("shutdown", () => {
 
 describe("telnet", () => {
   const iacMix = Uint8Array.from([
-    0xff, 0xfb, 0x01, ...encoder.encode("hel"), 0xff, 0xfd, 0x03, ...encoder.encode("lo "),
-    0xff, 0xfa, 0x18, 0x01, 0xff, 0xf0, ...encoder.encode("world"), 0xff, 0xf1, 0x0d, 0x0a,
+    0xff,
+    0xfb,
+    0x01,
+    ...encoder.encode("hel"),
+    0xff,
+    0xfd,
+    0x03,
+    ...encoder.encode("lo "),
+    0xff,
+    0xfa,
+    0x18,
+    0x01,
+    0xff,
+    0xf0,
+    ...encoder.encode("world"),
+    0xff,
+    0xf1,
+    0x0d,
+    0x0a,
   ]);
 
   test("IAC negotiation is stripped from what is relayed and printed in a room", async () => {
@@ -647,11 +748,15 @@ async function abuse(port: number, burst: number): Promise<void> {
       }
     }),
   );
-  const vanish = await Promise.all(Array.from({ length: 100 }, () => Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } })));
+  const vanish = await Promise.all(
+    Array.from({ length: 100 }, () => Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } })),
+  );
   for (const socket of vanish) socket.terminate();
   const py = Bun.spawn({ cmd: ["python3", "-c", RESETS_PY, String(port), "200"], stdout: "ignore", stderr: "pipe" });
   expect(await py.exited).toBe(0);
-  const crowd = await Promise.all(Array.from({ length: burst }, () => Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } })));
+  const crowd = await Promise.all(
+    Array.from({ length: burst }, () => Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } })),
+  );
   for (const [i, socket] of crowd.entries()) {
     socket.write("one line from the crowd\n");
     if (i % 2) socket.terminate();
@@ -660,7 +765,11 @@ async function abuse(port: number, burst: number): Promise<void> {
 }
 
 describe("abuse", () => {
-  for (const [mode, burst] of [["twoway", 1000], ["echo", 1000], ["oneway", 1000]] as const) {
+  for (const [mode, burst] of [
+    ["twoway", 1000],
+    ["echo", 1000],
+    ["oneway", 1000],
+  ] as const) {
     test(`${mode}: random bytes, resets, vanishing clients and ${burst} connections at once: no crash, no leaked socket`, async () => {
       const s = await server(["--mode", mode, "--host", "127.0.0.1"]);
       const pid = s.proc.pid;

@@ -7,7 +7,7 @@ import { type LineWriterFactory, MODES, type ModeName } from "../modes/mode.ts";
 import { colorEnabled, configureLogger, essential, logger, StdoutWriter } from "../output.ts";
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
-import { DEFAULTS, type ServeOptions, type ServerHandle, serve } from "../server.ts";
+import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
 import { attachConsole } from "../server-console.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
@@ -134,7 +134,8 @@ export default defineCommand({
     }
     await stopped.promise;
     log?.flush();
-    await out.drained();
+    // What stdout has not taken yet is lost at exit; a stuck reader must not keep the server up.
+    await out.drained(SHUTDOWN_GRACE_MS);
   },
 });
 

@@ -2,7 +2,9 @@
  * echo (RFC 862): every byte goes straight back to its sender, unchanged and
  * without waiting for a newline; each received line is also printed. A client
  * that does not read its echo is slowed by pausing reads from it (TCP flow
- * control), so the server never holds more than about HIGH_WATER bytes for it.
+ * control), so the server never holds more than HIGH_WATER bytes plus one
+ * read (Bun reads up to 512 KiB at a time) for it. Nothing is lost: reading
+ * resumes once it has taken its echo down to LOW_WATER.
  */
 import type { Conn } from "../net/conn.ts";
 import type { Mode, ModeContext } from "./mode.ts";

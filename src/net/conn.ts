@@ -125,7 +125,8 @@ export class Conn {
   private write(): void {
     const before = this.queuedBytes;
     while (this.head < this.queue.length) {
-      const chunk = this.nextChunk();
+      const parts = this.gather();
+      const chunk = parts === 1 ? (this.queue[this.head] ?? EMPTY) : gathered;
       const written = this.socket.write(chunk);
       if (written < 0) {
         this.abandon();
@@ -135,10 +136,10 @@ export class Conn {
       if (written === 0) break;
       this.queuedBytes -= written;
       if (written < chunk.length) {
-        this.queue[this.head] = chunk.subarray(written);
+        this.keepUnwritten(parts, chunk, written);
         break;
       }
-      this.queue[this.head++] = EMPTY;
+      for (let i = 0; i < parts; i++) this.queue[this.head++] = EMPTY;
     }
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -152,24 +153,36 @@ export class Conn {
     if (this.queuedBytes < before) this.onDrain?.();
   }
 
-  /** The head chunk, or several small ones joined into one buffer. */
-  private nextChunk(): Uint8Array {
+  /**
+   * How many queued chunks to write at once: the head alone, or several small
+   * ones copied into `gathered` (shared by every connection: `socket.write`
+   * copies before it returns, so a buffer per write would only be garbage; a
+   * room of 2,000 sends each member thousands of small notices).
+   */
+  private gather(): number {
     const first = this.queue[this.head] ?? EMPTY;
-    if (first.length >= WRITE_ALONE_BYTES || this.head + 1 >= this.queue.length) return first;
+    if (first.length >= WRITE_ALONE_BYTES || this.head + 1 >= this.queue.length) return 1;
     let size = 0;
     let end = this.head;
-    while (end < this.queue.length && size < COALESCE_BYTES) size += (this.queue[end++] ?? EMPTY).length;
-    const joined = new Uint8Array(size);
+    while (end < this.queue.length && size + (this.queue[end] ?? EMPTY).length <= COALESCE_BYTES) {
+      size += (this.queue[end++] ?? EMPTY).length;
+    }
+    if (end - this.head < 2) return 1;
+    gathered = gatherBuffer.subarray(0, size);
     let at = 0;
     for (let i = this.head; i < end; i++) {
       const part = this.queue[i] ?? EMPTY;
-      joined.set(part, at);
+      gatherBuffer.set(part, at);
       at += part.length;
-      this.queue[i] = EMPTY;
     }
-    this.head = end - 1;
-    this.queue[this.head] = joined;
-    return joined;
+    return end - this.head;
+  }
+
+  /** A partial write of `parts` chunks: what is left becomes the head, as one chunk of its own. */
+  private keepUnwritten(parts: number, chunk: Uint8Array, written: number): void {
+    const rest = parts === 1 ? chunk.subarray(written) : chunk.slice(written);
+    for (let i = 1; i < parts; i++) this.queue[this.head++] = EMPTY;
+    this.queue[this.head] = rest;
   }
 
   /** Stops reading (TCP flow control) until every reason given is withdrawn. */
@@ -268,6 +281,9 @@ export class Conn {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Where `gather` joins small chunks; `gathered` is the part in use. */
+const gatherBuffer = new Uint8Array(COALESCE_BYTES);
+let gathered = EMPTY;
 
 /**
  * Connections with bytes sent this turn, written out together once the
