@@ -41,6 +41,18 @@ function report(entry: LogObject): void {
 /** Levels: 1 = warnings and errors only (--quiet), 3 = status (default), 4 = debug (--verbose). */
 export const logger = createConsola({ level: 3, reporters: [{ log: report }] });
 
+/** consola's level of `info`: status lines. */
+const INFO_LEVEL = 3;
+
+/**
+ * A status line at info level (silenced by --quiet), written directly:
+ * consola serialises every call's arguments to spot repeats, which made
+ * 10,000 `connected` lines cost more than the connections themselves.
+ */
+export function status(text: string): void {
+  if (logger.level >= INFO_LEVEL) process.stderr.write(`${text}\n`);
+}
+
 /** A status line printed even with --quiet: the listening address, which scripts need with --port 0. */
 export function essential(text: string): void {
   process.stderr.write(`${text}\n`);

@@ -1,15 +1,17 @@
 /** Table-driven tests of the pure parts: framing, decoding, sanitising, parsing. */
 import { describe, expect, test } from "bun:test";
-import { checkFlags } from "../src/commands/shared.ts";
+import { EventEmitter } from "node:events";
 import { connectArgs } from "../src/commands/connect.ts";
 import { serveArgs } from "../src/commands/serve.ts";
+import { checkFlags } from "../src/commands/shared.ts";
 import { eventJson, eventLine, parseLine } from "../src/events.ts";
 import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
 import { parseCidr, refusal } from "../src/net/cidr.ts";
+import { StdoutWriter } from "../src/output.ts";
 import { parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
-import { LineSplitter, utf8Boundary } from "../src/text/lines.ts";
-import { decodeLine, sanitize } from "../src/text/sanitize.ts";
+import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
+import { decodeLine, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
 import { TelnetFilter } from "../src/text/telnet.ts";
 import { parseDuration, parseSize } from "../src/text/units.ts";
 
@@ -89,6 +91,32 @@ describe("TelnetFilter", () => {
     { name: "sequence split across chunks", chunks: [[104, 255], [251], [1, 105]], out: [104, 105] },
     { name: "two-byte command (IAC NOP)", chunks: [[255, 241, 104]], out: [104] },
     { name: "0xFF before a non-command byte is kept", chunks: [[97, 255, 66]], out: [97, 255, 66] },
+    {
+      name: "CR NUL becomes CR, across chunks too",
+      chunks: [
+        [97, 13, 0, 98, 13],
+        [0, 99],
+      ],
+      out: [97, 13, 98, 13, 99],
+    },
+    { name: "NUL not after CR is kept", chunks: [[0, 97, 0]], out: [0, 97, 0] },
+    {
+      name: "binary: runs between several IACs and NULs",
+      chunks: [
+        [1, 255, 255, 2, 0, 3, 255],
+        [66, 4, 255, 251],
+      ],
+      out: [1, 255, 2, 0, 3, 255, 66, 4],
+    },
+    {
+      name: "subnegotiation split across chunks",
+      chunks: [
+        [104, 255, 250, 24],
+        [1, 2, 255],
+        [240, 105],
+      ],
+      out: [104, 105],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -97,6 +125,110 @@ describe("TelnetFilter", () => {
       expect(out).toEqual(c.out);
     });
   }
+
+  test("filter hands back the chunk itself when nothing is removed", () => {
+    const filter = new TelnetFilter();
+    const chunk = enc("plain text\r\n");
+    expect(filter.filter(chunk)).toBe(chunk);
+    expect(filter.length).toBe(chunk.length);
+  });
+});
+
+describe("sanitizeInto", () => {
+  const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? enc(p) : Uint8Array.from(p))));
+  const cases: [string, Uint8Array, string][] = [
+    ["plain ASCII is copied", bytes("hello, world"), "hello, world"],
+    ["tab is kept", bytes("a\tb"), "a\tb"],
+    ["escape sequence", bytes("\x1b[31mred"), "^[[31mred"],
+    ["CR, NUL and DEL", bytes("a\rb\x00c\x7f"), "a^Mb^@c^?"],
+    ["C1 control", bytes([0x63, 0xc2, 0x9b]), "c<U+009B>"],
+    ["U+00A0 is not a control", bytes([0xc2, 0xa0]), "\u00a0"],
+    ["bidi overrides", bytes("\u202eevil\u200e\u2066"), "<U+202E>evil<U+200E><U+2066>"],
+    ["Korean and emoji", bytes("한국어 😀"), "한국어 😀"],
+    ["invalid bytes", bytes([0x61, 0xff, 0xfe, 0x62]), "a\uFFFD\uFFFDb"],
+    ["stray continuation bytes", bytes([0x80, 0xbf]), "\uFFFD\uFFFD"],
+    ["truncated character at the end", bytes([0x61, 0xe2, 0x82]), "a\uFFFD"],
+    ["truncated character before ASCII", bytes([0xe2, 0x82, 0x41]), "\uFFFDA"],
+    ["overlong form", bytes([0xc0, 0xaf]), "\uFFFD\uFFFD"],
+    ["surrogate", bytes([0xed, 0xa0, 0x80]), "\uFFFD\uFFFD\uFFFD"],
+    ["past U+10FFFF", bytes([0xf4, 0x90, 0x80, 0x80]), "\uFFFD\uFFFD\uFFFD\uFFFD"],
+    ["a leading byte-order mark is dropped", bytes([0xef, 0xbb, 0xbf], "x"), "x"],
+    ["a later byte-order mark is kept", bytes("x", [0xef, 0xbb, 0xbf]), "x\ufeff"],
+  ];
+  for (const [name, input, output] of cases) {
+    test(name, () => {
+      const out = new Uint8Array(input.length * SANITIZE_GROWTH + 8);
+      const end = sanitizeInto(input, 0, input.length, out, 3);
+      expect(dec(out.subarray(3, end))).toBe(output);
+      expect(dec(out.subarray(3, end))).toBe(decodeLine(input));
+    });
+  }
+
+  test("only the range is read: a character cut by the range's end is U+FFFD", () => {
+    const buffer = bytes("ab", [0xe2, 0x82], [0xac], "cd");
+    const out = new Uint8Array(64);
+    expect(dec(out.subarray(0, sanitizeInto(buffer, 1, 4, out, 0)))).toBe("b\uFFFD");
+  });
+
+  test("the same bytes as decodeLine for random binary", () => {
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    const out = new Uint8Array(4096);
+    for (let i = 0; i < 2000; i++) {
+      const line = Uint8Array.from({ length: i % 97 }, random);
+      const end = sanitizeInto(line, 0, line.length, out, 0);
+      expect(Buffer.from(out.subarray(0, end)).equals(Buffer.from(enc(decodeLine(line))))).toBe(true);
+    }
+  });
+});
+
+describe("LineFramer", () => {
+  function frame(chunks: string[], hold?: (lines: string[]) => boolean): { lines: string[]; stopped: number[] } {
+    const lines: string[] = [];
+    const stopped: number[] = [];
+    const framer = new LineFramer(64, (bytes, start, end, cut) => lines.push(`${dec(bytes.subarray(start, end))}${cut ? "<cut>" : ""}`));
+    for (const chunk of chunks) {
+      const bytes = enc(chunk);
+      stopped.push(framer.push(bytes, 0, bytes.length, hold && (() => hold(lines))));
+    }
+    return { lines, stopped };
+  }
+  test("a range: a newline past its end does not count", () => {
+    const lines: string[] = [];
+    const framer = new LineFramer(64, (bytes, start, end) => lines.push(dec(bytes.subarray(start, end))));
+    framer.push(enc("xxab\ncd\nef"), 2, 8);
+    framer.flush();
+    expect(lines).toEqual(["ab", "cd"]);
+  });
+  test("hold stops after a line and says where", () => {
+    expect(frame(["a\nb\nc\n"], (lines) => lines.length === 1)).toEqual({ lines: ["a"], stopped: [2] });
+  });
+  test("held partial lines are joined", () => {
+    expect(frame(["ab", "cd", "e\r\nf\n"]).lines).toEqual(["abcde", "f"]);
+  });
+});
+
+describe("StdoutWriter.line", () => {
+  test("prefix, sanitised text and newline, in order with text", () => {
+    const written: Uint8Array[] = [];
+    const stream = Object.assign(new EventEmitter(), {
+      isTTY: false,
+      write(data: string | Uint8Array) {
+        written.push(typeof data === "string" ? enc(data) : data);
+        return true;
+      },
+    });
+    const out = new StdoutWriter(stream as unknown as NodeJS.WriteStream);
+    out.text("* first\n");
+    const line = enc("zzhi \x1b[2J\xff");
+    out.line(enc("1.2.3.4:5: "), line, 2, line.length);
+    out.text("last\n");
+    out.flush();
+    expect(dec(Buffer.concat(written))).toBe("* first\n1.2.3.4:5: hi ^[[2J\u00ff\nlast\n");
+  });
 });
 
 describe("units", () => {
@@ -165,9 +297,11 @@ describe("cidr", () => {
     { address: "127.0.0.1", allow: ["0.0.0.0/0"], deny: ["127.0.0.1/32"], result: "address denied" },
   ];
   for (const c of cases) {
-    test(`${c.address} allow=${c.allow} deny=${c.deny}`, () => expect(refusal(c.address, cidrs(...c.allow), cidrs(...c.deny))).toBe(c.result));
+    test(`${c.address} allow=${c.allow} deny=${c.deny}`, () =>
+      expect(refusal(c.address, cidrs(...c.allow), cidrs(...c.deny))).toBe(c.result));
   }
-  test("invalid blocks", () => expect(["10.0.0.0/33", "300.1.1.1", "::1/129", "abc", "1::2::3"].map(parseCidr)).toEqual([null, null, null, null, null]));
+  test("invalid blocks", () =>
+    expect(["10.0.0.0/33", "300.1.1.1", "::1/129", "abc", "1::2::3"].map(parseCidr)).toEqual([null, null, null, null, null]));
 });
 
 describe("room input", () => {
@@ -231,8 +365,15 @@ describe("events", () => {
 
   test("json has ts and type first", () => {
     const at = new Date("2026-01-02T03:04:05.000Z");
-    expect(eventJson({ type: "message", from: "a", text: "b" }, at)).toBe('{"ts":"2026-01-02T03:04:05.000Z","type":"message","from":"a","text":"b"}');
-    expect(JSON.parse(eventJson({ type: "join", name: "a", peer: "1.2.3.4:5" }, at))).toEqual({ ts: at.toISOString(), type: "join", name: "a", peer: "1.2.3.4:5" });
+    expect(eventJson({ type: "message", from: "a", text: "b" }, at)).toBe(
+      '{"ts":"2026-01-02T03:04:05.000Z","type":"message","from":"a","text":"b"}',
+    );
+    expect(JSON.parse(eventJson({ type: "join", name: "a", peer: "1.2.3.4:5" }, at))).toEqual({
+      ts: at.toISOString(),
+      type: "join",
+      name: "a",
+      peer: "1.2.3.4:5",
+    });
   });
 });
 

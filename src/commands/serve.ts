@@ -4,7 +4,7 @@ import { UsageError } from "../errors.ts";
 import type { ChatEvent } from "../events.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { type LineWriterFactory, MODES, type ModeName } from "../modes/mode.ts";
-import { colorEnabled, configureLogger, essential, logger, StdoutWriter } from "../output.ts";
+import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status } from "../output.ts";
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
@@ -82,7 +82,7 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
   return (event: ChatEvent) => {
     log?.event(event);
     if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
-      logger.info(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
+      status(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
       return;
     }
     if (!out.isClosed) printer.event(event);
@@ -121,7 +121,7 @@ export default defineCommand({
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const sink = eventSink(mode, style, out, (text) => print(text), log);
     const lineWriter = plainLineWriter(style, out, log);
-    server = await serve({ ...options, onEvent: sink, lineWriter, onStatus: (text) => logger.info(text), onStopRequest: stop });
+    server = await serve({ ...options, onEvent: sink, lineWriter, onStatus: status, onStopRequest: stop });
     const running = server;
     out.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.

@@ -7,8 +7,8 @@
  * resumes once it has taken its echo down to LOW_WATER.
  */
 import type { Conn } from "../net/conn.ts";
-import type { Mode, ModeContext } from "./mode.ts";
 import { type LineInput, printedLines } from "./input.ts";
+import type { Mode, ModeContext } from "./mode.ts";
 
 export const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;

@@ -1,35 +1,92 @@
 /**
- * Room lines on their way to many members. Lines for the same audience
- * (everyone but one sender, or everyone) are encoded one after another into
- * one buffer, and each batch goes to each member as one shared chunk: a read
- * that brings a thousand lines costs one send per member, not a thousand.
+ * Room lines on their way to many members. Lines are encoded one after
+ * another into one buffer, and each batch goes to each member as one shared
+ * chunk: a read that brings a thousand lines costs one send per member, not a
+ * thousand. A line not for everyone (a sender does not get its own line back,
+ * a newcomer not its own join) is left out of that member's copy only.
  *
  * The room flushes before anything whose order matters (a line to one
  * member, a member joining or leaving) and at the end of each event it
  * handles; a batch never waits past the current event-loop turn.
  */
 
-/** A batch is sealed at this size, so flow control (checked per send) still acts within a large read. */
-export const FANOUT_BATCH_BYTES = 32 * 1024;
+/**
+ * A batch is sealed at this size, so flow control (checked per send) still
+ * acts within a large read; big enough that a whole read (up to 64 KiB of
+ * lines, plus names) is one batch: one write per member per read.
+ */
+export const FANOUT_BATCH_BYTES = 128 * 1024;
 /** UTF-8 takes at most 3 bytes per UTF-16 unit. */
 const UTF8_MAX_PER_UNIT = 3;
+
+/** A line of the batch that one member does not get. */
+interface Exclusion<Member> {
+  member: Member;
+  start: number;
+  end: number;
+}
+
+/** A sealed batch: the same chunk for everyone, or a member's own copy without its exclusions. */
+export class FanoutBatch<Member> {
+  private byMember: Map<Member, Exclusion<Member>[]> | null = null;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly exclusions: Exclusion<Member>[],
+  ) {}
+
+  /** What `member` gets; null when every line is excluded for it. */
+  for(member: Member): Uint8Array | null {
+    if (this.exclusions.length === 0) return this.bytes;
+    this.byMember ??= group(this.exclusions);
+    const own = this.byMember.get(member);
+    return own ? without(this.bytes, own) : this.bytes;
+  }
+}
+
+function group<Member>(exclusions: Exclusion<Member>[]): Map<Member, Exclusion<Member>[]> {
+  const map = new Map<Member, Exclusion<Member>[]>();
+  for (const e of exclusions) {
+    const list = map.get(e.member);
+    if (list) list.push(e);
+    else map.set(e.member, [e]);
+  }
+  return map;
+}
+
+/** `bytes` without the given ranges (in order); null when nothing is left. */
+function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8Array | null {
+  const left = ranges.reduce((size, r) => size - (r.end - r.start), bytes.length);
+  if (left === 0) return null;
+  const out = new Uint8Array(left);
+  let at = 0;
+  let from = 0;
+  for (const r of ranges) {
+    out.set(bytes.subarray(from, r.start), at);
+    at += r.start - from;
+    from = r.end;
+  }
+  out.set(bytes.subarray(from), at);
+  return out;
+}
 
 export class Fanout<Member> {
   private buffer = Buffer.allocUnsafe(FANOUT_BATCH_BYTES * 2);
   private used = 0;
-  private except: Member | undefined = undefined;
+  private exclusions: Exclusion<Member>[] = [];
   private scheduled = false;
 
-  /** `deliver` sends a sealed batch (its own copy) to every member but `except`. */
-  constructor(private readonly deliver: (bytes: Uint8Array, except: Member | undefined) => void) {}
+  /** `deliver` sends a sealed batch to every member (see FanoutBatch.for). */
+  constructor(private readonly deliver: (batch: FanoutBatch<Member>) => void) {}
 
   /** Queues `text` (a whole line with its newline) for every member but `except`. */
   add(text: string, except?: Member): void {
     const most = text.length * UTF8_MAX_PER_UNIT;
-    if (this.used > 0 && (except !== this.except || this.used + most > this.buffer.length)) this.flush();
+    if (this.used + most > this.buffer.length) this.flush();
     if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
-    this.except = except;
-    this.used += this.buffer.write(text, this.used, "utf8");
+    const start = this.used;
+    this.used += this.buffer.write(text, start, "utf8");
+    if (except !== undefined) this.exclusions.push({ member: except, start, end: this.used });
     if (this.used >= FANOUT_BATCH_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -42,10 +99,9 @@ export class Fanout<Member> {
     this.scheduled = false;
     if (this.used === 0) return;
     // A copy that receivers' queues may keep; the buffer is reused at once.
-    const bytes = new Uint8Array(this.buffer.subarray(0, this.used));
-    const except = this.except;
+    const batch = new FanoutBatch(new Uint8Array(this.buffer.subarray(0, this.used)), this.exclusions);
     this.used = 0;
-    this.except = undefined;
-    this.deliver(bytes, except);
+    this.exclusions = [];
+    this.deliver(batch);
   }
 }

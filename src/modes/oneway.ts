@@ -4,8 +4,8 @@
  * when the client closes.
  */
 import type { Conn } from "../net/conn.ts";
-import type { Mode, ModeContext } from "./mode.ts";
 import { type LineInput, printedLines } from "./input.ts";
+import type { Mode, ModeContext } from "./mode.ts";
 
 function lines(conn: Conn): LineInput {
   return conn.state as LineInput;

@@ -18,7 +18,7 @@
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
 import { formatDuration } from "../text/units.ts";
-import { Fanout } from "./fanout.ts";
+import { Fanout, type FanoutBatch } from "./fanout.ts";
 import { TextInput } from "./input.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 import { handleInput } from "./room-commands.ts";
@@ -53,7 +53,7 @@ export class Room implements Mode {
   readonly console: Participant;
   private readonly history: Uint8Array[] = [];
   /** Broadcast lines gathered per audience: one send per member per batch (see Fanout). */
-  private readonly fanout = new Fanout<Participant>((bytes, except) => this.deliver(bytes, except));
+  private readonly fanout = new Fanout<Participant>((batch) => this.deliver(batch));
   /** Receivers over the high-water mark that the room waits for. */
   private readonly congested = new Set<Participant>();
   /** Receivers over the high-water mark that stopped reading: the room does not wait. */
@@ -83,7 +83,8 @@ export class Room implements Mode {
       type: "notice",
       text: `welcome, you are ${p.name} (${others} ${others === 1 ? "other" : "others"} here; /nick NAME to rename, /help for commands)`,
     });
-    for (const line of this.history) conn.send(line);
+    // One send for the whole history: each send may be a write of its own.
+    if (this.history.length > 0) conn.send(Buffer.concat(this.history));
     p.joinTimer = setTimeout(() => this.announce(p), JOIN_GRACE_MS);
     if (this.paused) conn.pause("room");
   }
@@ -158,9 +159,11 @@ export class Room implements Mode {
   }
 
   /** A batch of broadcast lines, one shared chunk, to every open member but `except`. */
-  private deliver(bytes: Uint8Array, except: Participant | undefined): void {
+  private deliver(batch: FanoutBatch<Participant>): void {
     for (const m of this.members.values()) {
-      if (m === except || !m.conn?.isOpen) continue;
+      if (!m.conn?.isOpen) continue;
+      const bytes = batch.for(m);
+      if (!bytes) continue;
       m.conn.send(bytes);
       this.watch(m);
     }
@@ -183,8 +186,8 @@ export class Room implements Mode {
     p.announced = true;
     if (p.joinTimer) clearTimeout(p.joinTimer);
     p.joinTimer = null;
+    // Not flushed here: joins whose timers fire together go out as one batch.
     this.broadcast({ type: "join", name: p.name, peer: p.peer }, p);
-    this.fanout.flush();
   }
 
   find(name: string): Participant | undefined {

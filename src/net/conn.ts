@@ -81,21 +81,22 @@ export class Conn {
   }
 
   /**
-   * Sends bytes. Small sends are gathered and written at the end of the
-   * event-loop turn (a room line fans out to every member: one write per
-   * member per turn, not one per line); COALESCE_BYTES or more are written at
-   * once, so bytes not yet offered to the kernel stay under that. `borrowed`
-   * bytes belong to someone else (a read buffer): what is kept is a copy.
+   * Sends bytes: straight to the kernel when nothing is waiting (an echo, a
+   * room batch: the latency of a line is one write, not one more event-loop
+   * turn); otherwise queued behind what waits, small sends gathered into one
+   * write; COALESCE_BYTES or more are written at once, so bytes not yet
+   * offered to the kernel stay under that. `borrowed` bytes belong to someone
+   * else (a read buffer): what is kept is a copy.
    */
   send(bytes: Uint8Array, borrowed = false): void {
     if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
-    if (borrowed && this.queuedBytes === 0) {
-      // One big chunk (an echo): straight to the kernel, copying only what it refuses.
+    if (this.queuedBytes === 0 && !this.blocked) {
+      // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
       if (written < 0) this.abandon();
       if (written < 0 || written === bytes.length) return;
       this.blocked = true;
-      this.enqueue(bytes.slice(written));
+      this.enqueue(borrowed ? bytes.slice(written) : bytes.subarray(written));
       return;
     }
     this.enqueue(borrowed ? bytes.slice() : bytes);

@@ -19,12 +19,18 @@ function notation(code: number): string {
   return `<U+${code.toString(16).toUpperCase().padStart(4, "0")}>`;
 }
 
-/** Notation for every code below U+00A0, made once: binary input has many controls per line. */
-const LOW_NOTATION = Array.from({ length: 0xa0 }, (_, code) => notation(code));
+/** Notation of codes below U+00A0, made once each when first needed: binary input has many controls per line. */
+const LOW_NOTATION: string[] = [];
 
 function visible(char: string): string {
   const code = char.charCodeAt(0);
-  return LOW_NOTATION[code] ?? notation(code);
+  if (code >= 0xa0) return notation(code);
+  let text = LOW_NOTATION[code];
+  if (text === undefined) {
+    text = notation(code);
+    LOW_NOTATION[code] = text;
+  }
+  return text;
 }
 
 export function sanitize(text: string): string {
@@ -42,7 +48,7 @@ export function decodeLine(bytes: Uint8Array): string {
 export const SANITIZE_GROWTH = 4;
 
 /** Bytes printed as they are: tab and printable ASCII. */
-const PLAIN = Uint8Array.from({ length: 256 }, (_, b) => (b === 0x09 || (b >= 0x20 && b < 0x7f) ? 1 : 0));
+const PLAIN = new Uint8Array(256);
 /**
  * For a byte that is a whole character by itself: its output (up to 3 bytes)
  * and length. Plain ASCII is itself, C0 and DEL are caret notation, bytes that
@@ -54,12 +60,25 @@ const SINGLE_LEN = new Uint8Array(256);
 const OUT0 = new Uint8Array(256);
 const OUT1 = new Uint8Array(256);
 const OUT2 = new Uint8Array(256);
+// Plain loops: these run at every start of the program, before it listens.
 for (let b = 0; b < 256; b++) {
-  const out = PLAIN[b] ? [b] : b < 0x20 || b === 0x7f ? [0x5e, b === 0x7f ? 0x3f : b + 64] : b < 0xc2 || b > 0xf4 ? [0xef, 0xbf, 0xbd] : [];
-  SINGLE_LEN[b] = out.length;
-  [OUT0[b], OUT1[b], OUT2[b]] = [out[0] ?? 0, out[1] ?? 0, out[2] ?? 0];
+  if (b === 0x09 || (b >= 0x20 && b < 0x7f)) {
+    PLAIN[b] = 1;
+    SINGLE_LEN[b] = 1;
+    OUT0[b] = b;
+  } else if (b < 0x20 || b === 0x7f) {
+    SINGLE_LEN[b] = 2;
+    OUT0[b] = 0x5e; // ^
+    OUT1[b] = b === 0x7f ? 0x3f : b + 64;
+  } else if (b < 0xc2 || b > 0xf4) {
+    // Never the start of a UTF-8 character: U+FFFD.
+    SINGLE_LEN[b] = 3;
+    OUT0[b] = 0xef;
+    OUT1[b] = 0xbf;
+    OUT2[b] = 0xbd;
+  }
 }
-const HEX = Uint8Array.from("0123456789ABCDEF", (c) => c.charCodeAt(0));
+const HEX = new TextEncoder().encode("0123456789ABCDEF");
 
 function byteAt(src: Uint8Array, i: number, end: number): number {
   return i < end ? (src[i] ?? 0) : 0;

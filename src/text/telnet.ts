@@ -30,7 +30,7 @@ const enum State {
  * buffer shared by every filter (a per-connection one would cost up to a read
  * size per client), valid until the next call. Grown to the largest read.
  */
-let shared = new Uint8Array(64 * 1024 + 1);
+let shared = new Uint8Array(0);
 
 export class TelnetFilter {
   private state = State.Data;
