@@ -57,13 +57,14 @@ export class Printer {
     return plain;
   }
 
-  event(event: ChatEvent, at = new Date()): void {
+  /** `at` defaults to now; plain lines carry no time, so none is read for them. */
+  event(event: ChatEvent, at?: Date): void {
     switch (this.options.style) {
       case "json":
-        this.sink(`${eventJson(event, at)}\n`);
+        this.sink(`${eventJson(event, at ?? new Date())}\n`);
         return;
       case "tty":
-        this.sink(`${ttyLine(event, this.line(event), at)}\n`);
+        this.sink(`${ttyLine(event, this.line(event), at ?? new Date())}\n`);
         return;
       case "plain":
         this.sink(`${this.line(event)}\n`);

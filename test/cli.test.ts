@@ -53,7 +53,23 @@ describe("usage", () => {
   test("--help lists every option with defaults and examples, without colour when piped", async () => {
     const serve = await runToEnd(["serve", "--help"], "", { env: { NO_COLOR: "" } });
     expect(serve.code).toBe(0);
-    for (const flag of ["--port", "--host", "--mode", "--name", "--history", "--max-clients", "--max-line", "--idle-timeout", "--allow", "--deny", "--log", "--tls-cert", "--unix", "--json", "--quiet"]) {
+    for (const flag of [
+      "--port",
+      "--host",
+      "--mode",
+      "--name",
+      "--history",
+      "--max-clients",
+      "--max-line",
+      "--idle-timeout",
+      "--allow",
+      "--deny",
+      "--log",
+      "--tls-cert",
+      "--unix",
+      "--json",
+      "--quiet",
+    ]) {
       expect(serve.stdout).toContain(flag);
     }
     expect(serve.stdout).toContain("(Default: 5000)");
@@ -135,7 +151,11 @@ describe("echo end to end", () => {
   test("a closed stdout pipe (| head -1) ends the client quietly", async () => {
     const s = await server(["--mode", "echo"]);
     const proc = Bun.spawn({
-      cmd: ["sh", "-c", `seq 1 100000 | "${process.execPath}" "${CLI}" connect 127.0.0.1 ${s.port} 2>err.txt | head -1; cat err.txt; rm -f err.txt`],
+      cmd: [
+        "sh",
+        "-c",
+        `seq 1 100000 | "${process.execPath}" "${CLI}" connect 127.0.0.1 ${s.port} 2>err.txt | head -1; cat err.txt; rm -f err.txt`,
+      ],
       cwd: mkdtempSync(join(tmpdir(), "chat-head-")),
       env: { ...process.env, NO_COLOR: "1" },
       stdout: "pipe",
@@ -172,7 +192,11 @@ describe("oneway end to end", () => {
     const s = await server(["--mode", "oneway", "--json"]);
     await runToEnd(["connect", "127.0.0.1", String(s.port)], "hi\n");
     await s.waitOut(/"type":"leave"/);
-    const objects = s.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    const objects = s
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(objects.map((o) => o.type)).toEqual(["join", "message", "leave"]);
     expect(objects[1]).toMatchObject({ type: "message", text: "hi" });
     expect(objects[1].from).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -244,14 +268,24 @@ describe("twoway end to end", () => {
     await watcher.waitOut(/you are now watcher/);
     await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "poster"], "/me waves\nhello\n/msg watcher psst\n");
     await watcher.waitOut(/"text":"psst"/);
-    const seen = watcher.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    const seen = watcher
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     for (const o of seen) expect(typeof o.ts).toBe("string");
     expect(seen).toContainEqual(expect.objectContaining({ type: "message", from: "poster", text: "hello" }));
     expect(seen).toContainEqual(expect.objectContaining({ type: "message", from: "poster", to: "watcher", text: "psst" }));
     expect(seen).toContainEqual(expect.objectContaining({ type: "notice", text: "poster waves" }));
     await s.waitOut(/"type":"leave","name":"poster"/);
-    const logged = s.stdout().trim().split("\n").map((l) => JSON.parse(l));
-    expect(logged).toContainEqual(expect.objectContaining({ type: "join", name: "poster", peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }));
+    const logged = s
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ type: "join", name: "poster", peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }),
+    );
     expect(logged).toContainEqual(expect.objectContaining({ type: "message", from: "poster", text: "hello" }));
     expect(logged.some((o) => o.text === "psst")).toBe(false);
   });

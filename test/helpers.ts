@@ -133,8 +133,14 @@ export function runCli(args: string[], options: { binary?: boolean; env?: Record
   const out = { text: "" };
   const err = { text: "" };
   const reading = Promise.all([collect(proc.stdout, out), collect(proc.stderr, err)]);
-  const waitIn = (sink: { text: string }, name: string) => (pattern: RegExp, timeoutMs = 10_000) =>
-    until(() => sink.text.match(pattern) ?? undefined, `${name} to match ${pattern} (have: ${JSON.stringify(sink.text.slice(-300))})`, timeoutMs);
+  const waitIn =
+    (sink: { text: string }, name: string) =>
+    (pattern: RegExp, timeoutMs = 10_000) =>
+      until(
+        () => sink.text.match(pattern) ?? undefined,
+        `${name} to match ${pattern} (have: ${JSON.stringify(sink.text.slice(-300))})`,
+        timeoutMs,
+      );
   return {
     proc,
     stdout: () => out.text,
@@ -176,11 +182,7 @@ export async function runToEnd(
     env: { ...process.env, NO_COLOR: "1", USER: "", ...options.env },
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 20_000);
-  const [bytes, stderr, code] = await Promise.all([
-    new Response(proc.stdout).bytes(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [bytes, stderr, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   return { code, stdout: new TextDecoder().decode(bytes), stderr, bytes };
 }

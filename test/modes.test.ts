@@ -58,7 +58,7 @@ describe("echo", () => {
     await Promise.all(all.map((c, i) => c.write(payloads[i] ?? "")));
     for (const c of all) c.finish();
     await Promise.all(all.map((c) => c.waitClosed(10_000)));
-    all.forEach((c, i) => expect(c.text).toBe(payloads[i] ?? ""));
+    for (const [i, c] of all.entries()) expect(c.text).toBe(payloads[i] ?? "");
   });
 
   test("prints each received line as PEER: TEXT, sanitised", async () => {
@@ -102,7 +102,11 @@ describe("oneway", () => {
     await until(() => messages().length === 2000, "2000 printed lines", 10_000);
     all.forEach((c, i) => {
       const peer = `127.0.0.1:${c.socket.localPort}`;
-      expect(messages().filter((m) => m.from === peer).map((m) => m.text)).toEqual(sent[i] ?? []);
+      expect(
+        messages()
+          .filter((m) => m.from === peer)
+          .map((m) => m.text),
+      ).toEqual(sent[i] ?? []);
       expect(c.bytes.length).toBe(0);
     });
   });

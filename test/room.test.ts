@@ -143,7 +143,11 @@ describe("room", () => {
     await until(() => events.filter((e) => e.type === "message").length === 3, "three lines");
     const b = await join();
     await b.waitLine("alice: line 3");
-    expect(b.lines.slice(0, 3).map((l) => l.replace(/\(.*\)/, ""))).toEqual(["* welcome, you are guest-2 ", "alice: line 2", "alice: line 3"]);
+    expect(b.lines.slice(0, 3).map((l) => l.replace(/\(.*\)/, ""))).toEqual([
+      "* welcome, you are guest-2 ",
+      "alice: line 2",
+      "alice: line 3",
+    ]);
   });
 
   test("history 0 sends none", async () => {
@@ -245,5 +249,37 @@ describe("room", () => {
     await a.waitLine("! line too long: cut at 32 bytes");
     await b.waitLine("alice: after");
     expect(said(b).filter((l) => l.startsWith("alice"))).toEqual([`alice: ${"z".repeat(32)}`, "alice: after"]);
+  });
+
+  test("plain and other lines in one write: the same prefixes, order, printing and history on both paths", async () => {
+    const printed: string[] = [];
+    const decoder = new TextDecoder();
+    const lineWriter = (from: string) => (bytes: Uint8Array, start: number, end: number) => {
+      printed.push(`${from}: ${decoder.decode(bytes.subarray(start, end))}`);
+    };
+    await start({ history: 10, lineWriter });
+    const a = await join("alice");
+    const b = await join("bob");
+    const sent = ["plain one", "h\u00e9llo w\u00f6rld", "\t tab and space", " ", "/me waves", "//slash", "esc \x1b[31m red", "plain two"];
+    await a.write(`${sent.join("\n")}\n/nick alicia\nrenamed\r\n`);
+    await b.waitLine("alicia: renamed");
+    const expected = [
+      "alice: plain one",
+      "alice: h\u00e9llo w\u00f6rld",
+      "alice: \t tab and space",
+      "* alice waves",
+      "alice: /slash",
+      "alice: esc ^[[31m red",
+      "alice: plain two",
+      "* alice is now alicia",
+      "alicia: renamed",
+    ];
+    expect(said(b).filter((l) => l.startsWith("alic") || l.startsWith("* alic"))).toEqual(expected);
+    // Plain lines are printed from their bytes through the line writer; the rest are events.
+    expect(printed).toEqual(["alice: plain one", "alice: \t tab and space", "alice: plain two", "alicia: renamed"]);
+    expect(events.filter((e) => e.type === "message").map((e) => e.text)).toEqual(["h\u00e9llo w\u00f6rld", "/slash", "esc ^[[31m red"]);
+    const c = await join();
+    await c.waitLine("alicia: renamed");
+    expect(c.lines.slice(1, 9)).toEqual(expected.filter((l) => !l.startsWith("* alice is")));
   });
 });

@@ -1,6 +1,6 @@
 /** `chat connect`: turns arguments into `connect()` options and runs a session on the connection. */
 import { defineCommand } from "citty";
-import { connect, DEFAULT_TIMEOUT_MS, type ConnectOptions, targetLabel } from "../client.ts";
+import { type ConnectOptions, connect, DEFAULT_TIMEOUT_MS, targetLabel } from "../client.ts";
 import { UsageError } from "../errors.ts";
 import { parseTarget } from "../net/address.ts";
 import { configureLogger, logger } from "../output.ts";
@@ -12,10 +12,18 @@ export const connectArgs = {
   host: { type: "positional", required: false, description: "Server address, or HOST:PORT ([::1]:5000 for IPv6) (default: localhost)" },
   port: { type: "positional", required: false, description: "Server port (default: 5000)" },
   name: { type: "string", alias: "n", description: "Your name in a room (default: $USER); nothing is sent to echo or oneway servers" },
-  timeout: { type: "string", default: `${DEFAULT_TIMEOUT_MS / 1000}s`, description: "Give up connecting after this long (500ms, 10s, 1m; 0 = no limit)" },
+  timeout: {
+    type: "string",
+    default: `${DEFAULT_TIMEOUT_MS / 1000}s`,
+    description: "Give up connecting after this long (500ms, 10s, 1m; 0 = no limit)",
+  },
   retry: { type: "string", default: "0", description: "Try again this many times, with backoff, before giving up" },
   tls: { type: "boolean", description: "Connect with TLS, verifying the server against the system CAs" },
-  ca: { type: "string", valueHint: "file", description: "Verify the server against this CA or self-signed certificate (PEM); implies --tls" },
+  ca: {
+    type: "string",
+    valueHint: "file",
+    description: "Verify the server against this CA or self-signed certificate (PEM); implies --tls",
+  },
   insecure: { type: "boolean", description: "TLS without verifying the server's certificate (warns); implies --tls" },
   ...transportArgs,
   ...outputArgs,
@@ -29,12 +37,17 @@ export const connectExamples = [
   "chat connect --tls --ca cert.pem host 5000",
 ];
 
-type ConnectArgs = { [K in keyof typeof connectArgs]: (typeof connectArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined };
+type ConnectArgs = {
+  [K in keyof typeof connectArgs]: (typeof connectArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined;
+};
 
 export function connectOptions(args: ConnectArgs, positionals: readonly string[]): ConnectOptions & { name?: string } {
   const name = args.name ?? process.env.USER ?? "";
   if (args.name && nameProblem(args.name)) throw new UsageError(`invalid --name: ${nameProblem(args.name)}`);
-  const tls = args.tls || args.ca !== undefined || args.insecure ? { ca: args.ca ? fileArg(args.ca, "--ca") : undefined, insecure: args.insecure === true } : undefined;
+  const tls =
+    args.tls || args.ca !== undefined || args.insecure
+      ? { ca: args.ca ? fileArg(args.ca, "--ca") : undefined, insecure: args.insecure === true }
+      : undefined;
   const base = {
     name: nameProblem(name) ? undefined : name,
     tls,

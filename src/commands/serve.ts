@@ -2,8 +2,8 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.ts";
 import type { ChatEvent } from "../events.ts";
-import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { type LineWriterFactory, MODES, type ModeName } from "../modes/mode.ts";
+import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status } from "../output.ts";
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
@@ -15,10 +15,20 @@ import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg
 export const serveArgs = {
   port: { type: "string", alias: "p", default: String(DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
   host: { type: "string", description: "Address to listen on (default: every interface, IPv4 and IPv6)" },
-  mode: { type: "string", alias: "m", default: DEFAULTS.mode, valueHint: MODES.join("|"), description: "twoway = a chat room, echo = send every byte back, oneway = print what clients send" },
+  mode: {
+    type: "string",
+    alias: "m",
+    default: DEFAULTS.mode,
+    valueHint: MODES.join("|"),
+    description: "twoway = a chat room, echo = send every byte back, oneway = print what clients send",
+  },
   name: { type: "string", alias: "n", default: DEFAULTS.name, description: "The console's name in the room (twoway)" },
   history: { type: "string", default: String(DEFAULTS.history), description: "Lines a newcomer gets on joining (0 = none)" },
-  "max-clients": { type: "string", default: String(DEFAULTS.maxClients), description: "Connections served at once; more are told and closed" },
+  "max-clients": {
+    type: "string",
+    default: String(DEFAULTS.maxClients),
+    description: "Connections served at once; more are told and closed",
+  },
   "max-line": { type: "string", default: String(DEFAULTS.maxLine), description: "Longest line in bytes; longer ones are cut" },
   "max-queue": { type: "string", default: "1m", description: "Bytes waiting for a client that does not read before it is dropped" },
   "idle-timeout": { type: "string", default: "0", description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)" },
@@ -38,7 +48,9 @@ export const serveExamples = [
   "chat serve --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/8",
 ];
 
-type ServeArgs = { [K in keyof typeof serveArgs]: (typeof serveArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined };
+type ServeArgs = {
+  [K in keyof typeof serveArgs]: (typeof serveArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined;
+};
 
 function cidrs(raw: readonly string[], flag: string): Cidr[] {
   return allValues(raw, flag).map((text) => {
@@ -71,7 +83,10 @@ export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOpti
     idleTimeoutMs: durationArg(args["idle-timeout"] ?? "0", "--idle-timeout"),
     allow: cidrs(raw, "allow"),
     deny: cidrs(raw, "deny"),
-    tls: args["tls-cert"] && args["tls-key"] ? { cert: fileArg(args["tls-cert"], "--tls-cert"), key: fileArg(args["tls-key"], "--tls-key") } : undefined,
+    tls:
+      args["tls-cert"] && args["tls-key"]
+        ? { cert: fileArg(args["tls-cert"], "--tls-cert"), key: fileArg(args["tls-key"], "--tls-key") }
+        : undefined,
   };
 }
 

@@ -9,6 +9,7 @@
  * member, a member joining or leaving) and at the end of each event it
  * handles; a batch never waits past the current event-loop turn.
  */
+import { copyBytes } from "../text/bytes.ts";
 
 /**
  * A batch is sealed at this size, so flow control (checked per send) still
@@ -18,6 +19,7 @@
 export const FANOUT_BATCH_BYTES = 128 * 1024;
 /** UTF-8 takes at most 3 bytes per UTF-16 unit. */
 const UTF8_MAX_PER_UNIT = 3;
+const LF = 10;
 
 /** A line of the batch that one member does not get. */
 interface Exclusion<Member> {
@@ -81,12 +83,40 @@ export class Fanout<Member> {
 
   /** Queues `text` (a whole line with its newline) for every member but `except`. */
   add(text: string, except?: Member): void {
-    const most = text.length * UTF8_MAX_PER_UNIT;
+    const start = this.reserve(text.length * UTF8_MAX_PER_UNIT);
+    this.used += this.buffer.write(text, start, "utf8");
+    this.added(start, except);
+  }
+
+  /**
+   * Queues `prefix` + `bytes[start, end)` + a newline, bytes that are already
+   * safe to relay as they are (a plain line said in the room): no string is
+   * made or encoded for it.
+   */
+  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, except?: Member): void {
+    const at = this.reserve(prefix.length + (end - start) + 1);
+    let n = copyBytes(prefix, 0, prefix.length, this.buffer, at);
+    n = copyBytes(bytes, start, end, this.buffer, n);
+    this.buffer[n] = LF;
+    this.used = n + 1;
+    this.added(at, except);
+  }
+
+  /** Makes room for `most` bytes; returns where they go. */
+  private reserve(most: number): number {
     if (this.used + most > this.buffer.length) this.flush();
     if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
-    const start = this.used;
-    this.used += this.buffer.write(text, start, "utf8");
-    if (except !== undefined) this.exclusions.push({ member: except, start, end: this.used });
+    return this.used;
+  }
+
+  /** The bytes from `start` to `used` are a line that `except` does not get. */
+  private added(start: number, except: Member | undefined): void {
+    if (except !== undefined) {
+      // A sender's lines one after another are one range to leave out.
+      const last = this.exclusions[this.exclusions.length - 1];
+      if (last && last.member === except && last.end === start) last.end = this.used;
+      else this.exclusions.push({ member: except, start, end: this.used });
+    }
     if (this.used >= FANOUT_BATCH_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;

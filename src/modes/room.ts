@@ -17,9 +17,10 @@
  */
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
+import { decodeLine, isPlain } from "../text/sanitize.ts";
 import { formatDuration } from "../text/units.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
-import { TextInput } from "./input.ts";
+import { LineInput } from "./input.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 import { handleInput } from "./room-commands.ts";
 
@@ -38,15 +39,42 @@ export const STALL_MS = 500;
 
 export interface Participant {
   name: string;
+  /** `NAME: `, the start of each line this participant says, as bytes. */
+  prefix: Uint8Array;
+  /** Prints a line this participant says as `NAME: TEXT` from its bytes (see ModeContext.lineWriter), or null. */
+  print: ((bytes: Uint8Array, start: number, end: number) => void) | null;
   /** null for the server's console. */
   conn: Conn | null;
   peer: string;
   announced: boolean;
   joinTimer: Timer | null;
-  input: TextInput | null;
+  input: LineInput | null;
 }
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+const SLASH = 0x2f;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/**
+ * A line to relay as it is, with no decoding: all plain (see isPlain), not a
+ * command, not blank. Most chat is; the rest takes the text path.
+ */
+function plainSaying(bytes: Uint8Array, start: number, end: number): boolean {
+  if (start === end || bytes[start] === SLASH || !isPlain(bytes, start, end)) return false;
+  for (let i = start; i < end; i++) if (bytes[i] !== SPACE && bytes[i] !== TAB) return true;
+  return false;
+}
+
+/** `prefix` + `bytes[start, end)` + a newline, in a new array. */
+function wireLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const line = new Uint8Array(prefix.length + end - start + 1);
+  line.set(prefix);
+  line.set(bytes.subarray(start, end), prefix.length);
+  line[line.length - 1] = 0x0a;
+  return line;
+}
 
 export class Room implements Mode {
   readonly members = new Map<string, Participant>();
@@ -66,15 +94,39 @@ export class Room implements Mode {
     readonly ctx: ModeContext,
     readonly stop: () => void = () => {},
   ) {
-    this.console = { name: ctx.name, conn: null, peer: "console", announced: true, joinTimer: null, input: null };
+    this.console = {
+      name: ctx.name,
+      prefix: EMPTY,
+      print: null,
+      conn: null,
+      peer: "console",
+      announced: true,
+      joinTimer: null,
+      input: null,
+    };
+    this.named(this.console);
     this.members.set(ctx.name.toLowerCase(), this.console);
   }
 
   open(conn: Conn): void {
     // Lines broadcast before this member joined are not for it.
     this.fanout.flush();
-    const p: Participant = { name: this.guestName(), conn, peer: conn.peer, announced: false, joinTimer: null, input: null };
-    p.input = new TextInput(this.ctx.maxLine, (text, cut) => this.line(p, text, cut), () => this.paused);
+    const p: Participant = {
+      name: this.guestName(),
+      prefix: EMPTY,
+      print: null,
+      conn,
+      peer: conn.peer,
+      announced: false,
+      joinTimer: null,
+      input: null,
+    };
+    this.named(p);
+    p.input = new LineInput(
+      this.ctx.maxLine,
+      (bytes, start, end, cut) => this.received(p, bytes, start, end, cut),
+      () => this.paused,
+    );
     conn.state = p;
     conn.onDrain = () => this.drained(p);
     this.members.set(p.name.toLowerCase(), p);
@@ -152,10 +204,12 @@ export class Room implements Mode {
     const line = `${eventLine(event)}\n`;
     this.fanout.add(line, except);
     this.ctx.emit(event);
-    if ((event.type === "message" || event.type === "action") && this.ctx.history > 0) {
-      this.history.push(encoder.encode(line));
-      if (this.history.length > this.ctx.history) this.history.shift();
-    }
+    if ((event.type === "message" || event.type === "action") && this.ctx.history > 0) this.remember(encoder.encode(line));
+  }
+
+  private remember(line: Uint8Array): void {
+    this.history.push(line);
+    if (this.history.length > this.ctx.history) this.history.shift();
   }
 
   /** A batch of broadcast lines, one shared chunk, to every open member but `except`. */
@@ -197,7 +251,13 @@ export class Room implements Mode {
   rename(p: Participant, name: string): void {
     this.members.delete(p.name.toLowerCase());
     p.name = name;
+    this.named(p);
     this.members.set(name.toLowerCase(), p);
+  }
+
+  private named(p: Participant): void {
+    p.prefix = encoder.encode(`${p.name}: `);
+    p.print = this.ctx.lineWriter?.(p.name) ?? null;
   }
 
   idleText(ms: number): string {
@@ -207,6 +267,24 @@ export class Room implements Mode {
   private line(p: Participant, text: string, cut: boolean): void {
     if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
     handleInput(this, p, text);
+  }
+
+  /**
+   * A line a participant sent, `bytes[start, end)`. A plain one is relayed
+   * and printed straight from its bytes: the same lines as the text path
+   * (`say`), without a string made, parsed and encoded again per line.
+   */
+  private received(p: Participant, bytes: Uint8Array, start: number, end: number, cut: boolean): void {
+    if (!plainSaying(bytes, start, end)) {
+      this.line(p, decodeLine(bytes.subarray(start, end)), cut);
+      return;
+    }
+    if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
+    this.announce(p);
+    this.fanout.addLine(p.prefix, bytes, start, end, p);
+    if (p.print) p.print(bytes, start, end);
+    else this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
+    if (this.ctx.history > 0) this.remember(wireLine(p.prefix, bytes, start, end));
   }
 
   private guestName(): string {

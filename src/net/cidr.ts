@@ -40,7 +40,7 @@ function parseV6(text: string): bigint | null {
     if (!/^[0-9a-f]{1,4}$/i.test(group)) return null;
     value = (value << 16n) | BigInt(Number.parseInt(group, 16));
   }
-  return tail === null ? value : (value >> BigInt(16 * tailGroups) << 32n) | tail;
+  return tail === null ? value : ((value >> BigInt(16 * tailGroups)) << 32n) | tail;
 }
 
 /** Parses an address to its bits, mapping IPv4-mapped IPv6 to IPv4. */

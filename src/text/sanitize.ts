@@ -80,6 +80,12 @@ for (let b = 0; b < 256; b++) {
 }
 const HEX = new TextEncoder().encode("0123456789ABCDEF");
 
+/** True when every byte of `bytes[start, end)` is printed as it is (tab and printable ASCII): the line needs no decoding or sanitising. */
+export function isPlain(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (PLAIN[bytes[i] ?? 0] !== 1) return false;
+  return true;
+}
+
 function byteAt(src: Uint8Array, i: number, end: number): number {
   return i < end ? (src[i] ?? 0) : 0;
 }

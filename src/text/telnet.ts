@@ -17,7 +17,7 @@ const SE = 240;
 const WILL = 251;
 const DONT = 254;
 
-const enum State {
+enum State {
   Data,
   Command,
   Option,
