@@ -1,0 +1,130 @@
+/**
+ * The table `bun run bench` prints: one row per measure, chat beside its
+ * peers, the ratios, and the issue's target for that ratio (the floor in
+ * brackets) with whether it is met.
+ */
+
+/** The median of a metric for a peer (NaN when not measured). */
+export type Get = (peer: string, metric: string) => number;
+/** The sum over runs (integrity counters). */
+export type Sum = (peer: string, metric: string) => number;
+
+interface Target {
+  /** Against which peer, and the best/floor ratio of chat to it. */
+  vs: "bun" | "node" | "abs";
+  goal: number;
+  floor?: number;
+}
+
+interface Row {
+  label: string;
+  metric: string;
+  /** Higher is better (throughput) or lower (latency, CPU, memory, time). */
+  higher: boolean;
+  room?: boolean;
+  /** The load generator's CPU metric: at >= CLIENT_BOUND_PCT the figure is the client's limit. */
+  client?: string;
+  targets?: Target[];
+  digits?: number;
+}
+
+const CLIENT_BOUND_PCT = 90;
+
+const ROWS: Row[] = [
+  {
+    label: "echo: 100 conns ping-pong 64 B, msgs/s",
+    metric: "pp.msgs",
+    higher: true,
+    client: "pp.client",
+    targets: [
+      { vs: "bun", goal: 0.9, floor: 0.8 },
+      { vs: "node", goal: 1.4, floor: 1.2 },
+    ],
+  },
+  { label: "echo: 100 conns ping-pong, p99 µs", metric: "pp.p99", higher: false },
+  {
+    label: "echo: stream 10 conns (16 KiB window), MB/s",
+    metric: "stream.mb",
+    higher: true,
+    client: "stream.client",
+    targets: [
+      { vs: "bun", goal: 0.9, floor: 0.8 },
+      { vs: "node", goal: 1.4, floor: 1.2 },
+    ],
+    digits: 1,
+  },
+  { label: "echo: peak RSS, MiB", metric: "echo.rss", higher: false, digits: 1 },
+  { label: "room: 1,000 lines/s × 100 receivers, p50 µs", metric: "paced.p50", higher: false, room: true },
+  {
+    label: "room: 1,000 lines/s × 100 receivers, p99 µs",
+    metric: "paced.p99",
+    higher: false,
+    room: true,
+    targets: [{ vs: "bun", goal: 1.1, floor: 1.3 }],
+  },
+  { label: "room: 1,000 lines/s, server CPU %", metric: "paced.cpu", higher: false, room: true },
+  { label: "room: burst of 50,000 lines, seconds", metric: "burst.s", higher: false, room: true, client: "burst.client", digits: 3 },
+  {
+    label: "room: burst, server CPU ms",
+    metric: "burst.cpus",
+    higher: false,
+    room: true,
+    client: "burst.client",
+    targets: [{ vs: "bun", goal: 1.2, floor: 1.5 }],
+  },
+  { label: "room: burst, server CPU %", metric: "burst.cpu", higher: false, room: true, client: "burst.client" },
+  { label: "room: peak RSS, MiB", metric: "room.rss", higher: false, room: true, digits: 1 },
+  { label: "10,000 idle conns (echo mode): set-up s", metric: "idle.s", higher: false, targets: [{ vs: "abs", goal: 5 }], digits: 2 },
+  { label: "10,000 idle conns (echo mode): RSS MiB", metric: "idle.rss", higher: false, targets: [{ vs: "abs", goal: 150 }], digits: 1 },
+  { label: "start to listening, ms", metric: "start.ms", higher: false, targets: [{ vs: "abs", goal: 30 }], digits: 1 },
+];
+
+function format(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return "–";
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ratio(chat: number, other: number): string {
+  return Number.isFinite(chat) && Number.isFinite(other) && other > 0 ? `${(chat / other).toFixed(2)}×` : "–";
+}
+
+/** "≥ 0.9× bun (0.8×): met" and the like. */
+function verdict(row: Row, chat: number, peer: (vs: "bun" | "node") => number): string {
+  return (row.targets ?? [])
+    .map((t) => {
+      const base = t.vs === "abs" ? 1 : peer(t.vs);
+      const value = chat / base;
+      if (!Number.isFinite(value)) return `${t.vs}: not measured`;
+      const ok = (goal: number) => (row.higher ? value >= goal : value <= goal);
+      const sign = row.higher ? "≥" : "≤";
+      const what = t.vs === "abs" ? `${sign} ${t.goal}` : `${sign} ${t.goal}× ${t.vs}${t.floor ? ` (floor ${t.floor}×)` : ""}`;
+      const state = ok(t.goal) ? "met" : t.floor && ok(t.floor) ? "floor met" : "not met";
+      return `${what}: ${state}`;
+    })
+    .join("; ");
+}
+
+export function renderTable(get: Get, sum: Sum): string {
+  const lines = ["| measure | chat | bare Bun | Node net | chat ÷ Bun | chat ÷ Node | target |", "|---|---:|---:|---:|---:|---:|---|"];
+  let clientBound = false;
+  for (const row of ROWS) {
+    const names = row.room ? ["chat-room", "bun-room", "node-room"] : ["chat", "bun", "node"];
+    const [chat, bun, node] = names.map((peer) => get(peer, row.metric)) as [number, number, number];
+    const cells = names.map((peer, i) => {
+      const bound = row.client !== undefined && get(peer, row.client) >= CLIENT_BOUND_PCT;
+      clientBound ||= bound;
+      return `${format([chat, bun, node][i] as number, row.digits)}${bound ? " †" : ""}`;
+    });
+    const peer = (vs: "bun" | "node") => (vs === "bun" ? bun : node);
+    lines.push(`| ${row.label} | ${cells.join(" | ")} | ${ratio(chat, bun)} | ${ratio(chat, node)} | ${verdict(row, chat, peer)} |`);
+  }
+  const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
+  lines.push(`| room: lost/duplicated/reordered (all runs) | ${lost("chat-room")} | ${lost("bun-room")} | – | | | 0/0/0 |`);
+  const room = (metric: string, digits: number) => format(get("chat-room", metric), digits);
+  lines.push(
+    `| 10,000 idle conns in a room (chat, default mode): set-up s / RSS MiB / peak MiB | ${room("idle.s", 2)} / ${room("idle.rss", 0)} / ${room("idle.peak", 0)} | | | | | each join is announced to everyone: n² notices |`,
+  );
+  if (clientBound)
+    lines.push("", "† the load generator was at ≥ 90 % of its CPU: that figure is its limit, not the server's (a floor for the server).");
+  return lines.join("\n");
+}

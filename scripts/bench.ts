@@ -1,0 +1,228 @@
+/**
+ * `bun run bench`: the compiled server (dist/chat, built when missing) beside
+ * a bare Bun echo server, a bare Bun room relay and a Node `net` echo server
+ * (when node is installed), under load from a separate C process
+ * (scripts/bench-load.c, compiled with cc or gcc) that checks every echoed
+ * byte and counts every room line at every receiver. Prints one Markdown
+ * table of absolute figures and ratios. 127.0.0.1 only; every run is
+ * bounded; about three minutes with the defaults.
+ *
+ *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start]
+ *
+ * `--stdout FILE`: the chat server prints to FILE (a regular file) instead of
+ * /dev/null, to check that the figures hold when printing really writes.
+ */
+import { existsSync, statSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Fields, machineTicks, median, pinned, runLoad, type ServerSpec, startServer } from "./bench-peers/procs.ts";
+import { renderTable } from "./bench-peers/table.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const CHAT = join(ROOT, "dist/chat");
+const LOAD_SOURCE = join(ROOT, "scripts/bench-load.c");
+const LOAD = join(ROOT, "dist/bench-load");
+const PEERS = join(ROOT, "scripts/bench-peers");
+const IDLE_CONNS = 10_000;
+const ROOM_HELLO = "/nick u{i}";
+/** A run is given this long beyond its own length before it is killed. */
+const RUN_SLACK_MS = 60_000;
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "3" },
+    stdout: { type: "string" },
+    only: { type: "string", default: "echo,room,idle,start" },
+  },
+});
+const RUNS = Math.max(1, Math.min(9, Number(opts.runs) || 3));
+const SECONDS = Math.max(1, Math.min(30, Number(opts.seconds) || 3));
+const ONLY = new Set((opts.only ?? "").split(","));
+
+const chatSpec = (args: string[]): ServerSpec => ({
+  cmd: [CHAT, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
+  announce: "stderr",
+  pattern: /listening on 127\.0\.0\.1:(\d+)/,
+  stdoutFile: opts.stdout,
+});
+const peerSpec = (cmd: string[]): ServerSpec => ({ cmd, announce: "stdout", pattern: /listening (\d+)/ });
+const node = Bun.which("node");
+
+const echoPeers: Record<string, ServerSpec> = {
+  chat: chatSpec(["--mode", "echo"]),
+  bun: peerSpec([process.execPath, join(PEERS, "echo-bun.ts")]),
+  ...(node ? { node: peerSpec([node, join(PEERS, "echo-node.mjs")]) } : {}),
+};
+// --history 0: every run's receivers join a room that already relayed the runs before.
+const roomPeers: Record<string, ServerSpec> = {
+  chat: chatSpec(["--history", "0"]),
+  bun: peerSpec([process.execPath, join(PEERS, "room-bun.ts")]),
+};
+
+/** Figures per peer: metric → one value per run. */
+const figures: Record<string, Record<string, number[]>> = {};
+const problems: string[] = [];
+let otherLoadMax = 0;
+
+function note(peer: string, metric: string, value: number): void {
+  const byMetric = figures[peer] ?? {};
+  figures[peer] = byMetric;
+  const runs = byMetric[metric] ?? [];
+  runs.push(value);
+  byMetric[metric] = runs;
+}
+
+function num(fields: Fields, key: string): number {
+  return Number(fields[key] ?? Number.NaN);
+}
+
+/** Runs the load generator, measuring what else the machine was doing meanwhile. */
+async function load(args: string[], seconds: number, onLine?: (line: string) => void): Promise<Fields> {
+  const before = machineTicks();
+  const fields = await runLoad([LOAD, ...args], seconds * 1000 + RUN_SLACK_MS, onLine);
+  const after = machineTicks();
+  const busyPct = (100 * cpus().length * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
+  const other = busyPct - num(fields, "server_cpu_pct") - num(fields, "client_cpu_pct");
+  if (Number.isFinite(other)) otherLoadMax = Math.max(otherLoadMax, other);
+  return fields;
+}
+
+function integrity(peer: string, fields: Fields, keys: string[]): void {
+  for (const key of keys) {
+    const value = num(fields, key);
+    if (value > 0) problems.push(`${peer}: ${key}=${value}`);
+    note(peer, key, value);
+  }
+}
+
+async function echoCases(peer: string, spec: ServerSpec): Promise<void> {
+  const server = await startServer(spec);
+  const common = ["--port", String(server.port), "--server-pid", String(server.pid), "--seconds", String(SECONDS)];
+  const checks = ["mismatches", "errors", "connect_failures", "undrained_conns"];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const pp = await load(["echo", ...common, "--conns", "100", "--size", "64"], SECONDS);
+      note(peer, "pp.msgs", num(pp, "msgs_per_s"));
+      note(peer, "pp.p99", num(pp, "p99_us"));
+      note(peer, "pp.client", num(pp, "client_cpu_pct"));
+      integrity(peer, pp, checks);
+      const st = await load(["echo", ...common, "--conns", "10", "--size", "1024", "--stream", "--window", "16384"], SECONDS);
+      note(peer, "stream.mb", num(st, "mb_per_s"));
+      note(peer, "stream.client", num(st, "client_cpu_pct"));
+      integrity(peer, st, checks);
+    }
+    note(peer, "echo.rss", server.memory().peak);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function roomCases(peer: string, spec: ServerSpec): Promise<void> {
+  const server = await startServer(spec);
+  const common = ["--port", String(server.port), "--server-pid", String(server.pid), "--receivers", "100", "--hello", ROOM_HELLO];
+  const checks = ["lost", "duplicated", "reordered", "corrupt", "unsynced", "connect_failures"];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const paced = await load(["fanout", ...common, "--lines", "2000", "--rate", "1000"], 2);
+      note(peer, "paced.p50", num(paced, "p50_us"));
+      note(peer, "paced.p99", num(paced, "p99_us"));
+      note(peer, "paced.cpu", num(paced, "server_cpu_pct"));
+      integrity(peer, paced, checks);
+      const burst = await load(["fanout", ...common, "--lines", "50000", "--rate", "0"], 10);
+      note(peer, "burst.s", num(burst, "seconds"));
+      note(peer, "burst.cpu", num(burst, "server_cpu_pct"));
+      note(peer, "burst.cpus", num(burst, "server_cpu_s") * 1000);
+      note(peer, "burst.client", num(burst, "client_cpu_pct"));
+      integrity(peer, burst, checks);
+    }
+    note(peer, "room.rss", server.memory().peak);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** 10,000 connections, each set up once the server has answered it; memory read while they are held. */
+async function idleCase(peer: string, spec: ServerSpec, hello: string): Promise<void> {
+  const server = await startServer(spec);
+  try {
+    let held = 0;
+    const idle = await load(
+      ["idle", "--port", String(server.port), "--conns", String(IDLE_CONNS), "--hello", hello, "--hold", "2"],
+      40,
+      (line) => {
+        if (line.startsWith("ready")) held = server.memory().rss;
+      },
+    );
+    note(peer, "idle.s", num(idle, "setup_s"));
+    note(peer, "idle.rss", held);
+    note(peer, "idle.peak", server.memory().peak);
+    if (num(idle, "failed") > 0) problems.push(`${peer}: idle connections failed=${idle.failed}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function startCase(): Promise<void> {
+  for (let run = 0; run < 7; run++) {
+    const server = await startServer(chatSpec([]), false);
+    note("chat", "start.ms", server.startMs);
+    await server.stop();
+  }
+}
+
+async function prepare(): Promise<void> {
+  if (process.platform !== "linux") throw new Error("the load generator uses epoll and /proc: Linux only");
+  if (!existsSync(CHAT)) {
+    console.error("building dist/chat ...");
+    await Bun.$`${process.execPath} run build`.cwd(ROOT).quiet();
+  }
+  if (existsSync(LOAD) && statSync(LOAD).mtimeMs >= statSync(LOAD_SOURCE).mtimeMs) return;
+  const cc = Bun.which("cc") ?? Bun.which("gcc");
+  if (!cc) throw new Error("the load generator is C: install a C compiler (cc or gcc)");
+  await Bun.$`${cc} -O2 -Wall -o ${LOAD} ${LOAD_SOURCE}`.quiet();
+}
+
+async function main(): Promise<void> {
+  await prepare();
+  const started = Date.now();
+  const pins = pinned ? "server on CPU 0, load on CPU 1" : "not pinned (needs 2 CPUs and taskset)";
+  console.error(`bench: ${RUNS} run(s) of ${SECONDS} s per echo case; ${pins}`);
+  if (ONLY.has("start")) await startCase();
+  if (ONLY.has("echo")) for (const [peer, spec] of Object.entries(echoPeers)) await step(`echo ${peer}`, () => echoCases(peer, spec));
+  if (ONLY.has("room"))
+    for (const [peer, spec] of Object.entries(roomPeers)) await step(`room ${peer}`, () => roomCases(`${peer}-room`, spec));
+  if (ONLY.has("idle")) {
+    await step("idle chat", () => idleCase("chat", echoPeers.chat as ServerSpec, "hi"));
+    await step("idle bun", () => idleCase("bun", echoPeers.bun as ServerSpec, "hi"));
+    await step("idle chat room", () => idleCase("chat-room", roomPeers.chat as ServerSpec, ""));
+  }
+  const get = (peer: string, metric: string) => median(figures[peer]?.[metric] ?? []);
+  const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
+  console.log(renderTable(get, sum));
+  console.log(footer(Date.now() - started));
+}
+
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  console.error(`bench: ${name} ...`);
+  try {
+    await run();
+  } catch (error) {
+    problems.push(`${name}: ${(error as Error).message}`);
+  }
+}
+
+function footer(elapsedMs: number): string {
+  const lines = [
+    "",
+    `Medians of ${RUNS} run(s); ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
+    `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,
+    problems.length === 0
+      ? "Integrity: every echoed byte matched; no room line lost, duplicated, reordered or corrupt."
+      : `Problems: ${problems.join("; ")}`,
+  ];
+  return lines.join("\n");
+}
+
+await main();
