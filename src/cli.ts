@@ -5,20 +5,30 @@
  */
 import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
 import { version } from "../package.json";
-import connect, { connectExamples } from "./commands/connect.ts";
-import serve, { serveExamples } from "./commands/serve.ts";
 import { checkFlags } from "./commands/shared.ts";
 import { ChatError, UsageError } from "./errors.ts";
 import { colorEnabled, logger } from "./output.ts";
 
-const commands: Record<string, { def: CommandDef<ArgsDef>; examples: string[] }> = {
-  serve: { def: serve as unknown as CommandDef<ArgsDef>, examples: serveExamples },
-  connect: { def: connect as unknown as CommandDef<ArgsDef>, examples: connectExamples },
+interface Command {
+  def: CommandDef<ArgsDef>;
+  examples: string[];
+}
+
+/** Each command's module is loaded when it runs: `chat serve` never loads the client's line editor. */
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => {
+    const { default: def, serveExamples } = await import("./commands/serve.ts");
+    return { def: def as unknown as CommandDef<ArgsDef>, examples: serveExamples };
+  },
+  connect: async () => {
+    const { default: def, connectExamples } = await import("./commands/connect.ts");
+    return { def: def as unknown as CommandDef<ArgsDef>, examples: connectExamples };
+  },
 };
 
 const main: CommandDef<ArgsDef> = {
   meta: { name: "chat", version, description: "Terminal TCP chat: a room, an echo server and a print server, and their client" },
-  subCommands: Object.fromEntries(Object.entries(commands).map(([name, { def }]) => [name, def])),
+  subCommands: Object.fromEntries(Object.entries(commands).map(([name, load]) => [name, async () => (await load()).def])),
 };
 
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -45,8 +55,9 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(`${version}\n`);
     return;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command ${name}\n${usageHint()}`);
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command ${name}\n${usageHint()}`);
+  const command = await load();
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")) {
     process.stdout.write(await help(command.def, command.examples));

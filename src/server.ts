@@ -172,6 +172,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   };
 
   if (options.unix) await prepareUnixPath(options.unix);
+  if (options.tls) await checkTlsPair(options.tls.cert, options.tls.key);
   const listener = listen(options, handler);
   /** Disconnects the clients silent for the idle timeout. */
   function sweepIdle(now: number): void {
@@ -245,7 +246,6 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
 }
 
 function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener {
-  if (options.tls) checkTlsPair(options.tls.cert, options.tls.key);
   const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key } : undefined;
   if (options.unix) {
     try {

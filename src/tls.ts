@@ -1,9 +1,12 @@
 /** TLS helpers: the SHA-256 fingerprint users compare between server and client, and a check of the server's PEM files. */
-import { createPrivateKey, X509Certificate } from "node:crypto";
 import { ChatError } from "./errors.ts";
 
+/** node:crypto takes several milliseconds to load: only a TLS server needs it. */
+const crypto = () => import("node:crypto");
+
 /** `AB:CD:…` of the first certificate in a PEM text, as the client prints it. */
-export function tlsFingerprint(pem: string): string {
+export async function tlsFingerprint(pem: string): Promise<string> {
+  const { X509Certificate } = await crypto();
   return new X509Certificate(pem).fingerprint256;
 }
 
@@ -11,8 +14,9 @@ export function tlsFingerprint(pem: string): string {
  * Throws a clear error when the certificate or key cannot be used: Bun.listen
  * reports these as bare OpenSSL codes (`…:KEY_VALUES_MISMATCH`).
  */
-export function checkTlsPair(cert: string, key: string): void {
-  let certificate: X509Certificate;
+export async function checkTlsPair(cert: string, key: string): Promise<void> {
+  const { createPrivateKey, X509Certificate } = await crypto();
+  let certificate: InstanceType<typeof X509Certificate>;
   try {
     certificate = new X509Certificate(cert);
   } catch {

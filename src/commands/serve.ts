@@ -8,7 +8,6 @@ import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status 
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
-import { attachConsole } from "../server-console.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
 
@@ -142,8 +141,10 @@ export default defineCommand({
     // Before the listening line: whoever waits for it may signal at once.
     handleSignals(stop);
     essential(`listening on ${server.label} (mode ${mode})`);
-    if (options.tls) logger.info(`tls certificate sha256 ${tlsFingerprint(options.tls.cert)}`);
+    if (options.tls) logger.info(`tls certificate sha256 ${await tlsFingerprint(options.tls.cert)}`);
     if (mode === "twoway") {
+      // Loaded once listening: the line editor (node:readline) is not needed to start serving.
+      const { attachConsole } = await import("../server-console.ts");
       const console = attachConsole(server, args.json !== true);
       if (console) print = (text) => console.print(text);
     }
