@@ -3,7 +3,7 @@
  * gcc when gcc is there). One thread, epoll, 127.0.0.1 only; every loop is
  * bounded in time. Prints one line of key=value.
  *
- *   load echo   --port P --conns N --size S --seconds T [--stream --window W] [--warmup 0.5]
+ *   load echo   --port P --conns N --size S --seconds T [--stream --window W] [--text] [--warmup 0.5]
  *   load fanout --port P --receivers R --lines M [--rate L] [--hello '/nick u{i}']
  *   load idle   --port P --conns N [--hello LINE] [--hold S]
  *   common: [--server-pid PID] (server CPU over the measured window)
@@ -46,7 +46,7 @@
 #define LINE_BYTES 64
 #define LINE_MAX 4096
 
-static int port, conns = 1, size = 64, stream_mode, window = 16384, receivers = 100, lines = 1000, rate;
+static int port, conns = 1, size = 64, stream_mode, text_mode, window = 16384, receivers = 100, lines = 1000, rate;
 static double seconds = 3, warmup = 0.5, hold = 2;
 static const char *hello = "";
 static int server_pid;
@@ -165,7 +165,10 @@ static void make_pattern(void) {
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
-    pattern[i] = (unsigned char)((x * 0x2545F4914F6CDD1Dull) >> 56);
+    uint64_t r = x * 0x2545F4914F6CDD1Dull;
+    /* --text: printable ASCII in lines of 100 bytes on average: what people echo. */
+    if (text_mode) pattern[i] = (r >> 32) % 100 < 1 ? '\n' : (unsigned char)(' ' + (r >> 56) % 95);
+    else pattern[i] = (unsigned char)(r >> 56);
   }
   /* The start again after the end: any MAX_IO bytes from an offset below PATTERN_BYTES are contiguous. */
   memcpy(pattern + PATTERN_BYTES, pattern, MAX_IO);
@@ -539,6 +542,7 @@ int main(int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
     if (!strcmp(a, "--stream")) { stream_mode = 1; continue; }
+    if (!strcmp(a, "--text")) { text_mode = 1; continue; }
     i++;
     if (!strcmp(a, "--port")) port = atoi(v);
     else if (!strcmp(a, "--conns")) conns = atoi(v);

@@ -10,6 +10,7 @@ import { parseCidr, refusal } from "../src/net/cidr.ts";
 import { StdoutWriter } from "../src/output.ts";
 import { parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
+import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
 import { decodeLine, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
 import { TelnetFilter } from "../src/text/telnet.ts";
@@ -25,6 +26,28 @@ function split(chunks: (string | Uint8Array)[], maxLine = 4096, flush = false): 
   if (flush) splitter.flush();
   return out;
 }
+
+describe("copyBytes", () => {
+  const source = Uint8Array.from({ length: 600 }, (_, i) => (i * 7) & 0xff);
+  const cases = [
+    { start: 0, end: 0, at: 0 },
+    { start: 3, end: 4, at: 9 },
+    { start: 10, end: 41, at: 1 },
+    { start: 10, end: 42, at: 0 },
+    { start: 100, end: 600, at: 50 },
+  ];
+  for (const { start, end, at } of cases) {
+    for (const from of [source, Buffer.from(source)]) {
+      test(`[${start}, ${end}) of a ${from.constructor.name} to ${at}`, () => {
+        const to = new Uint8Array(700).fill(0xee);
+        expect(copyBytes(from, start, end, to, at)).toBe(at + end - start);
+        expect([...to.subarray(at, at + end - start)]).toEqual([...source.subarray(start, end)]);
+        expect(to[at - 1] ?? 0xee).toBe(0xee);
+        expect(to[at + end - start]).toBe(0xee);
+      });
+    }
+  }
+});
 
 describe("LineSplitter", () => {
   const korean = enc("안녕하세요\n");
