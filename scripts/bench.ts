@@ -16,7 +16,7 @@ import { existsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Fields, machineTicks, median, pinned, runLoad, type ServerSpec, startServer } from "./bench-peers/procs.ts";
+import { type Fields, machineTicks, median, pinned, runLoad, type Server, type ServerSpec, startServer } from "./bench-peers/procs.ts";
 import { renderTable } from "./bench-peers/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -57,8 +57,8 @@ const echoPeers: Record<string, ServerSpec> = {
 };
 // --history 0: every run's receivers join a room that already relayed the runs before.
 const roomPeers: Record<string, ServerSpec> = {
-  chat: chatSpec(["--history", "0"]),
-  bun: peerSpec([process.execPath, join(PEERS, "room-bun.ts")]),
+  "chat-room": chatSpec(["--history", "0"]),
+  "bun-room": peerSpec([process.execPath, join(PEERS, "room-bun.ts")]),
 };
 
 /** Figures per peer: metric → one value per run. */
@@ -97,51 +97,85 @@ function integrity(peer: string, fields: Fields, keys: string[]): void {
   }
 }
 
-async function echoCases(peer: string, spec: ServerSpec): Promise<void> {
-  const server = await startServer(spec);
-  const common = ["--port", String(server.port), "--server-pid", String(server.pid), "--seconds", String(SECONDS)];
-  const checks = ["mismatches", "errors", "connect_failures", "undrained_conns"];
+/** A case: one load run against one peer's server, recording its figures. */
+type Case = (peer: string, server: Server) => Promise<void>;
+
+/**
+ * Starts every peer's server, then runs each case against each peer in
+ * turn, run after run: on a shared machine whose speed drifts, peers
+ * measured side by side within a run compare fairly, where peers measured
+ * one after another would not.
+ */
+async function interleaved(peers: Record<string, ServerSpec>, cases: Case[], rss: string): Promise<void> {
+  const servers: [string, Server][] = [];
   try {
+    for (const [peer, spec] of Object.entries(peers)) servers.push([peer, await startServer(spec)]);
     for (let run = 0; run < RUNS; run++) {
-      const pp = await load(["echo", ...common, "--conns", "100", "--size", "64"], SECONDS);
-      note(peer, "pp.msgs", num(pp, "msgs_per_s"));
-      note(peer, "pp.p99", num(pp, "p99_us"));
-      note(peer, "pp.client", num(pp, "client_cpu_pct"));
-      integrity(peer, pp, checks);
-      const st = await load(["echo", ...common, "--conns", "10", "--size", "1024", "--stream", "--window", "16384"], SECONDS);
-      note(peer, "stream.mb", num(st, "mb_per_s"));
-      note(peer, "stream.client", num(st, "client_cpu_pct"));
-      integrity(peer, st, checks);
+      for (const each of cases) for (const [peer, server] of servers) await step(`${peer} run ${run + 1}`, () => each(peer, server));
     }
-    note(peer, "echo.rss", server.memory().peak);
+    for (const [peer, server] of servers) note(peer, rss, server.memory().peak);
   } finally {
-    await server.stop();
+    for (const [, server] of servers) await server.stop();
   }
 }
 
-async function roomCases(peer: string, spec: ServerSpec): Promise<void> {
-  const server = await startServer(spec);
-  const common = ["--port", String(server.port), "--server-pid", String(server.pid), "--receivers", "100", "--hello", ROOM_HELLO];
-  const checks = ["lost", "duplicated", "reordered", "corrupt", "unsynced", "connect_failures"];
-  try {
-    for (let run = 0; run < RUNS; run++) {
-      const paced = await load(["fanout", ...common, "--lines", "2000", "--rate", "1000"], 2);
-      note(peer, "paced.p50", num(paced, "p50_us"));
-      note(peer, "paced.p99", num(paced, "p99_us"));
-      note(peer, "paced.cpu", num(paced, "server_cpu_pct"));
-      integrity(peer, paced, checks);
-      const burst = await load(["fanout", ...common, "--lines", "50000", "--rate", "0"], 10);
-      note(peer, "burst.s", num(burst, "seconds"));
-      note(peer, "burst.cpu", num(burst, "server_cpu_pct"));
-      note(peer, "burst.cpus", num(burst, "server_cpu_s") * 1000);
-      note(peer, "burst.client", num(burst, "client_cpu_pct"));
-      integrity(peer, burst, checks);
-    }
-    note(peer, "room.rss", server.memory().peak);
-  } finally {
-    await server.stop();
-  }
-}
+const ECHO_CHECKS = ["mismatches", "errors", "connect_failures", "undrained_conns"];
+const echoArgs = (server: Server) => ["--port", String(server.port), "--server-pid", String(server.pid), "--seconds", String(SECONDS)];
+
+const echoCases: Case[] = [
+  async (peer, server) => {
+    const pp = await load(["echo", ...echoArgs(server), "--conns", "100", "--size", "64"], SECONDS);
+    note(peer, "pp.msgs", num(pp, "msgs_per_s"));
+    note(peer, "pp.p99", num(pp, "p99_us"));
+    note(peer, "pp.client", num(pp, "client_cpu_pct"));
+    integrity(peer, pp, ECHO_CHECKS);
+  },
+  async (peer, server) => {
+    const st = await load(["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384"], SECONDS);
+    note(peer, "stream.mb", num(st, "mb_per_s"));
+    note(peer, "stream.client", num(st, "client_cpu_pct"));
+    integrity(peer, st, ECHO_CHECKS);
+  },
+  async (peer, server) => {
+    const text = await load(
+      ["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384", "--text"],
+      SECONDS,
+    );
+    note(peer, "text.mb", num(text, "mb_per_s"));
+    note(peer, "text.client", num(text, "client_cpu_pct"));
+    integrity(peer, text, ECHO_CHECKS);
+  },
+];
+
+const ROOM_CHECKS = ["lost", "duplicated", "reordered", "corrupt", "unsynced", "connect_failures"];
+const roomArgs = (server: Server) => [
+  "--port",
+  String(server.port),
+  "--server-pid",
+  String(server.pid),
+  "--receivers",
+  "100",
+  "--hello",
+  ROOM_HELLO,
+];
+
+const roomCases: Case[] = [
+  async (peer, server) => {
+    const paced = await load(["fanout", ...roomArgs(server), "--lines", "2000", "--rate", "1000"], 2);
+    note(peer, "paced.p50", num(paced, "p50_us"));
+    note(peer, "paced.p99", num(paced, "p99_us"));
+    note(peer, "paced.cpu", num(paced, "server_cpu_pct"));
+    integrity(peer, paced, ROOM_CHECKS);
+  },
+  async (peer, server) => {
+    const burst = await load(["fanout", ...roomArgs(server), "--lines", "50000", "--rate", "0"], 10);
+    note(peer, "burst.s", num(burst, "seconds"));
+    note(peer, "burst.cpu", num(burst, "server_cpu_pct"));
+    note(peer, "burst.cpus", num(burst, "server_cpu_s") * 1000);
+    note(peer, "burst.client", num(burst, "client_cpu_pct"));
+    integrity(peer, burst, ROOM_CHECKS);
+  },
+];
 
 /** 10,000 connections, each set up once the server has answered it; memory read while they are held. */
 async function idleCase(peer: string, spec: ServerSpec, hello: string): Promise<void> {
@@ -190,13 +224,12 @@ async function main(): Promise<void> {
   const pins = pinned ? "server on CPU 0, load on CPU 1" : "not pinned (needs 2 CPUs and taskset)";
   console.error(`bench: ${RUNS} run(s) of ${SECONDS} s per echo case; ${pins}`);
   if (ONLY.has("start")) await startCase();
-  if (ONLY.has("echo")) for (const [peer, spec] of Object.entries(echoPeers)) await step(`echo ${peer}`, () => echoCases(peer, spec));
-  if (ONLY.has("room"))
-    for (const [peer, spec] of Object.entries(roomPeers)) await step(`room ${peer}`, () => roomCases(`${peer}-room`, spec));
+  if (ONLY.has("echo")) await step("echo", () => interleaved(echoPeers, echoCases, "echo.rss"));
+  if (ONLY.has("room")) await step("room", () => interleaved(roomPeers, roomCases, "room.rss"));
   if (ONLY.has("idle")) {
     await step("idle chat", () => idleCase("chat", echoPeers.chat as ServerSpec, "hi"));
     await step("idle bun", () => idleCase("bun", echoPeers.bun as ServerSpec, "hi"));
-    await step("idle chat room", () => idleCase("chat-room", roomPeers.chat as ServerSpec, ""));
+    await step("idle chat room", () => idleCase("chat-room", roomPeers["chat-room"] as ServerSpec, ""));
   }
   const get = (peer: string, metric: string) => median(figures[peer]?.[metric] ?? []);
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);

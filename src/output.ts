@@ -4,6 +4,7 @@
  * writer (one write per few milliseconds rather than one per line).
  */
 import { createConsola, type LogObject } from "consola/core";
+import { copyBytes } from "./text/bytes.ts";
 import { SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
@@ -135,6 +136,15 @@ export class StdoutWriter {
     const last = sanitizeInto(bytes, start, end, this.batch, this.used + prefix.length);
     this.batch[last] = LF;
     this.used = last + 1;
+    if (this.immediate) this.flush();
+    else this.queued();
+  }
+
+  /** Queues bytes that are already whole, safe lines (a room's relayed line), copied as they are. */
+  raw(bytes: Uint8Array, start: number, end: number): void {
+    if (this.broken) return;
+    this.reserve(end - start);
+    this.used = copyBytes(bytes, start, end, this.batch, this.used);
     if (this.immediate) this.flush();
     else this.queued();
   }

@@ -7,7 +7,7 @@ import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } fro
 import { ChatError, reason } from "./errors.ts";
 import type { ChatEvent } from "./events.ts";
 import { echoMode } from "./modes/echo.ts";
-import type { LineWriterFactory, Mode, ModeContext, ModeName } from "./modes/mode.ts";
+import type { LineWriterFactory, Mode, ModeContext, ModeName, RawWriter } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
 import { Room } from "./modes/room.ts";
 import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
@@ -54,6 +54,8 @@ export interface ServeOptions {
   onEvent?: (event: ChatEvent) => void;
   /** Echo and oneway: print received lines from their bytes instead of as `message` events (see ModeContext). */
   lineWriter?: LineWriterFactory;
+  /** Twoway: print plain room lines from their relayed bytes instead of as `message` events (see ModeContext). */
+  relayWriter?: RawWriter;
   /** Status: refused connections and the like. */
   onStatus?: (text: string) => void;
   /** Called when the console asks the server to stop (`/quit`). */
@@ -111,6 +113,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   const ctx: ModeContext = {
     emit: options.onEvent ?? (() => {}),
     lineWriter: options.lineWriter,
+    relayWriter: options.relayWriter,
     maxLine: options.maxLine ?? DEFAULTS.maxLine,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     name: options.name ?? DEFAULTS.name,

@@ -53,6 +53,13 @@ const ROWS: Row[] = [
     ],
     digits: 1,
   },
+  {
+    label: "echo: stream 10 conns, text lines (~100 B), MB/s",
+    metric: "text.mb",
+    higher: true,
+    client: "text.client",
+    digits: 1,
+  },
   { label: "echo: peak RSS, MiB", metric: "echo.rss", higher: false, digits: 1 },
   { label: "room: 1,000 lines/s × 100 receivers, p50 µs", metric: "paced.p50", higher: false, room: true },
   {

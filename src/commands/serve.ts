@@ -107,7 +107,8 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
  * Plain output with no transcript: echo and oneway print each received line
  * as `PEER: TEXT` straight from its bytes, the same text the `message` event
  * would print, without making a string per line (a busy echo server prints
- * as fast as clients send).
+ * as fast as clients send). A room does the same with the plain lines it
+ * relays (`relayWriter`, below).
  */
 function plainLineWriter(style: Style, out: StdoutWriter, log?: Transcript): LineWriterFactory | undefined {
   if (style !== "plain" || log) return undefined;
@@ -135,7 +136,8 @@ export default defineCommand({
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const sink = eventSink(mode, style, out, (text) => print(text), log);
     const lineWriter = plainLineWriter(style, out, log);
-    server = await serve({ ...options, onEvent: sink, lineWriter, onStatus: status, onStopRequest: stop });
+    const relayWriter = style === "plain" && !log ? out.raw.bind(out) : undefined;
+    server = await serve({ ...options, onEvent: sink, lineWriter, relayWriter, onStatus: status, onStopRequest: stop });
     const running = server;
     out.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.

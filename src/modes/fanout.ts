@@ -10,6 +10,7 @@
  * handles; a batch never waits past the current event-loop turn.
  */
 import { copyBytes } from "../text/bytes.ts";
+import type { RawWriter } from "./mode.ts";
 
 /**
  * A batch is sealed at this size, so flow control (checked per send) still
@@ -91,14 +92,16 @@ export class Fanout<Member> {
   /**
    * Queues `prefix` + `bytes[start, end)` + a newline, bytes that are already
    * safe to relay as they are (a plain line said in the room): no string is
-   * made or encoded for it.
+   * made or encoded for it. `onLine` sees the whole line as queued, valid
+   * only during the call.
    */
-  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, except?: Member): void {
+  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, except?: Member, onLine?: RawWriter): void {
     const at = this.reserve(prefix.length + (end - start) + 1);
     let n = copyBytes(prefix, 0, prefix.length, this.buffer, at);
     n = copyBytes(bytes, start, end, this.buffer, n);
     this.buffer[n] = LF;
     this.used = n + 1;
+    onLine?.(this.buffer, at, this.used);
     this.added(at, except);
   }
 

@@ -8,6 +8,9 @@ export type ModeName = (typeof MODES)[number];
 /** Makes the raw-line printer for one connection, given its peer name; a line is `bytes[start, end)`. */
 export type LineWriterFactory = (from: string) => (bytes: Uint8Array, start: number, end: number) => void;
 
+/** Prints bytes that are already whole, safe lines: `bytes[start, end)`, newline included. */
+export type RawWriter = (bytes: Uint8Array, start: number, end: number) => void;
+
 export interface ModeContext {
   /** Conversation output: the server's stdout, `--json`, `--log`. */
   emit: (event: ChatEvent) => void;
@@ -17,6 +20,12 @@ export interface ModeContext {
    * `decodeLine` would) instead of becoming a `message` event.
    */
   lineWriter?: LineWriterFactory;
+  /**
+   * Twoway: when set, a plain line said in the room is printed from the
+   * bytes relayed to the others (`NAME: TEXT` and a newline, already safe)
+   * instead of becoming a `message` event.
+   */
+  relayWriter?: RawWriter;
   maxLine: number;
   /** Bytes a client may have waiting to be sent to it before it is dropped as too slow. */
   maxQueue: number;

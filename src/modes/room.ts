@@ -41,8 +41,6 @@ export interface Participant {
   name: string;
   /** `NAME: `, the start of each line this participant says, as bytes. */
   prefix: Uint8Array;
-  /** Prints a line this participant says as `NAME: TEXT` from its bytes (see ModeContext.lineWriter), or null. */
-  print: ((bytes: Uint8Array, start: number, end: number) => void) | null;
   /** null for the server's console. */
   conn: Conn | null;
   peer: string;
@@ -67,15 +65,6 @@ function plainSaying(bytes: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
-/** `prefix` + `bytes[start, end)` + a newline, in a new array. */
-function wireLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number): Uint8Array {
-  const line = new Uint8Array(prefix.length + end - start + 1);
-  line.set(prefix);
-  line.set(bytes.subarray(start, end), prefix.length);
-  line[line.length - 1] = 0x0a;
-  return line;
-}
-
 export class Room implements Mode {
   readonly members = new Map<string, Participant>();
   readonly console: Participant;
@@ -97,7 +86,6 @@ export class Room implements Mode {
     this.console = {
       name: ctx.name,
       prefix: EMPTY,
-      print: null,
       conn: null,
       peer: "console",
       announced: true,
@@ -114,7 +102,6 @@ export class Room implements Mode {
     const p: Participant = {
       name: this.guestName(),
       prefix: EMPTY,
-      print: null,
       conn,
       peer: conn.peer,
       announced: false,
@@ -257,7 +244,6 @@ export class Room implements Mode {
 
   private named(p: Participant): void {
     p.prefix = encoder.encode(`${p.name}: `);
-    p.print = this.ctx.lineWriter?.(p.name) ?? null;
   }
 
   idleText(ms: number): string {
@@ -281,11 +267,15 @@ export class Room implements Mode {
     }
     if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
     this.announce(p);
-    this.fanout.addLine(p.prefix, bytes, start, end, p);
-    if (p.print) p.print(bytes, start, end);
-    else this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
-    if (this.ctx.history > 0) this.remember(wireLine(p.prefix, bytes, start, end));
+    this.fanout.addLine(p.prefix, bytes, start, end, p, this.relayed);
+    if (!this.ctx.relayWriter) this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
   }
+
+  /** A plain line as relayed (`NAME: TEXT\n`): printed and kept for newcomers straight from those bytes. */
+  private readonly relayed = (bytes: Uint8Array, start: number, end: number): void => {
+    this.ctx.relayWriter?.(bytes, start, end);
+    if (this.ctx.history > 0) this.remember(bytes.slice(start, end));
+  };
 
   private guestName(): string {
     let name: string;
