@@ -9,6 +9,7 @@ import type { Socket, SocketHandler } from "bun";
 import { ChatError, reason } from "./errors.ts";
 import { formatHostPort } from "./net/address.ts";
 import { Conn, type ConnRef } from "./net/conn.ts";
+import { copyOf } from "./text/bytes.ts";
 import { formatDuration } from "./text/units.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -184,7 +185,7 @@ function connectTo(
       },
       data(s, chunk) {
         if (pending.handler) pending.handler(chunk);
-        else if (s.data?.conn) pending.early.push(chunk.slice());
+        else if (s.data?.conn) pending.early.push(copyOf(chunk));
       },
       drain(s) {
         s.data?.conn?.drain();

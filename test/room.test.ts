@@ -167,7 +167,7 @@ describe("room", () => {
     const b = await join("bob");
     await b.write("first\nsecond\nunterminated");
     b.finish();
-    await a.waitLine("* bob left");
+    await a.waitLine(/^\* bob left/);
     expect(said(a).slice(-4)).toEqual(["bob: first", "bob: second", "bob: unterminated", "* bob left"]);
     await b.waitClosed();
   });
@@ -179,7 +179,7 @@ describe("room", () => {
     await b.write("/quit\n");
     await b.waitLine("* bye");
     await b.waitClosed();
-    await a.waitLine("* bob left");
+    await a.waitLine(/^\* bob left/);
   });
 
   test("three lines in one TCP write arrive as three prefixed lines", async () => {
@@ -281,5 +281,22 @@ describe("room", () => {
     const c = await join();
     await c.waitLine("alicia: renamed");
     expect(c.lines.slice(1, 9)).toEqual(expected.filter((l) => !l.startsWith("* alice is")));
+  });
+
+  test("history stays intact after later traffic (kept lines are copies, not views of a reused buffer)", async () => {
+    await start({ history: 3 });
+    const a = await join("alice");
+    const b = await join("bob");
+    await a.write("first line\nsecond line\n");
+    await b.waitLine("alice: second line");
+    // Later batches (lines, notices) reuse the buffer the kept lines were relayed from.
+    await b.write("/me overwrites\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\n");
+    await a.waitLine(/^bob: z+$/);
+    b.close();
+    await a.waitLine(/^\* bob left/);
+    const c = await join();
+    await c.write("/who\n");
+    await c.waitLine(/^\* 3 here/);
+    expect(c.lines.slice(1, 4)).toEqual(["alice: second line", "* bob overwrites", `bob: ${"z".repeat(68)}`]);
   });
 });

@@ -5,6 +5,7 @@
  * each line into text (the room parses and relays it).
  */
 import type { Conn } from "../net/conn.ts";
+import { copyOf } from "../text/bytes.ts";
 import { LineFramer, type LineRangeHandler } from "../text/lines.ts";
 import { decodeLine } from "../text/sanitize.ts";
 import { TelnetFilter } from "../text/telnet.ts";
@@ -61,7 +62,7 @@ export class LineInput {
   private feed(bytes: Uint8Array, end: number): void {
     const at = this.framer.push(bytes, 0, end, this.hold === NEVER ? undefined : this.hold);
     // A copy: `bytes` is the socket's read buffer or the telnet filter's shared one.
-    if (at < end) this.held = bytes.slice(at, end);
+    if (at < end) this.held = copyOf(bytes, at, end);
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
+import { copyOf } from "../text/bytes.ts";
 import { decodeLine, isPlain } from "../text/sanitize.ts";
 import { formatDuration } from "../text/units.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
@@ -274,7 +275,7 @@ export class Room implements Mode {
   /** A plain line as relayed (`NAME: TEXT\n`): printed and kept for newcomers straight from those bytes. */
   private readonly relayed = (bytes: Uint8Array, start: number, end: number): void => {
     this.ctx.relayWriter?.(bytes, start, end);
-    if (this.ctx.history > 0) this.remember(bytes.slice(start, end));
+    if (this.ctx.history > 0) this.remember(copyOf(bytes, start, end));
   };
 
   private guestName(): string {

@@ -10,6 +10,7 @@
  */
 import type { Socket } from "bun";
 import type { LeaveReason } from "../events.ts";
+import { copyOf } from "../text/bytes.ts";
 
 /** A queue this size or more is written as one coalesced buffer per syscall. */
 const COALESCE_BYTES = 64 * 1024;
@@ -96,10 +97,10 @@ export class Conn {
       if (written < 0) this.abandon();
       if (written < 0 || written === bytes.length) return;
       this.blocked = true;
-      this.enqueue(borrowed ? bytes.slice(written) : bytes.subarray(written));
+      this.enqueue(borrowed ? copyOf(bytes, written) : bytes.subarray(written));
       return;
     }
-    this.enqueue(borrowed ? bytes.slice() : bytes);
+    this.enqueue(borrowed ? copyOf(bytes) : bytes);
     if (this.blocked) return;
     if (this.queuedBytes >= COALESCE_BYTES) this.write();
     else scheduleFlush(this);

@@ -24,3 +24,12 @@ export function copyBytes(from: Uint8Array, start: number, end: number, to: Uint
   for (let i = start; i < end; i++) to[n++] = from[i] ?? 0;
   return n;
 }
+
+/**
+ * A copy of `bytes[start, end)` that nothing else shares. Not `slice`: on a
+ * Buffer (socket reads, Buffer.allocUnsafe) `slice` is a view of the same
+ * memory, as `subarray` is.
+ */
+export function copyOf(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
+}
