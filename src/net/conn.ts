@@ -41,6 +41,8 @@ export class Conn {
   lastProgress = Date.now();
   /** In this turn's list of connections to flush (see scheduleFlush). */
   flushScheduled = false;
+  /** The turn of the last send written at once (see send). */
+  private directTurn = -1;
   /** Why the server is closing this connection, for the room's notice. */
   leaveReason: LeaveReason | null = null;
   readonly closed: Promise<void>;
@@ -82,16 +84,21 @@ export class Conn {
   }
 
   /**
-   * Sends bytes: straight to the kernel when nothing is waiting (an echo, a
-   * room batch: the latency of a line is one write, not one more event-loop
-   * turn); otherwise queued behind what waits, small sends gathered into one
-   * write; COALESCE_BYTES or more are written at once, so bytes not yet
-   * offered to the kernel stay under that. `borrowed` bytes belong to someone
-   * else (a read buffer): what is kept is a copy.
+   * Sends bytes. When nothing waits before them they go straight to the
+   * kernel if they are big (an echo, a room batch of many lines) or the first
+   * this turn (a room line: its latency is one write). Other small sends are
+   * gathered and written at the end of the event-loop turn: a turn can bring
+   * lines from many clients, each fanned out to every member, and that is at
+   * most two writes per member per turn, not one per line. COALESCE_BYTES or
+   * more queued are written at once, so bytes not yet offered to the kernel
+   * stay under that. `borrowed` bytes belong to someone else (a read buffer):
+   * what is kept is a copy.
    */
   send(bytes: Uint8Array, borrowed = false): void {
     if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
-    if (this.queuedBytes === 0 && !this.blocked) {
+    const big = borrowed || bytes.length >= WRITE_ALONE_BYTES;
+    if (this.queuedBytes === 0 && !this.blocked && (big || this.directTurn !== turn)) {
+      if (!big) this.directTurn = currentTurn();
       // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
       if (written < 0) this.abandon();
@@ -286,6 +293,21 @@ const EMPTY = new Uint8Array(0);
 /** Where `gather` joins small chunks; `gathered` is the part in use. */
 const gatherBuffer = new Uint8Array(COALESCE_BYTES);
 let gathered = EMPTY;
+
+/** Counts event-loop turns in which something was sent at once (see Conn.send). */
+let turn = 0;
+let turnEnding = false;
+
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    setImmediate(() => {
+      turn++;
+      turnEnding = false;
+    });
+  }
+  return turn;
+}
 
 /**
  * Connections with bytes sent this turn, written out together once the
