@@ -51,7 +51,7 @@ const INFO_LEVEL = 3;
  * 10,000 `connected` lines cost more than the connections themselves.
  */
 export function status(text: string): void {
-  if (logger.level >= INFO_LEVEL) process.stderr.write(`${text}\n`);
+  if (logger.level >= INFO_LEVEL) essential(text);
 }
 
 /** A status line printed even with --quiet: the listening address, which scripts need with --port 0. */

@@ -104,14 +104,13 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
 }
 
 /**
- * Plain output with no transcript: echo and oneway print each received line
+ * For plain output with no transcript: echo and oneway print each received line
  * as `PEER: TEXT` straight from its bytes, the same text the `message` event
  * would print, without making a string per line (a busy echo server prints
  * as fast as clients send). A room does the same with the plain lines it
  * relays (`relayWriter`, below).
  */
-function plainLineWriter(style: Style, out: StdoutWriter, log?: Transcript): LineWriterFactory | undefined {
-  if (style !== "plain" || log) return undefined;
+function plainLineWriter(out: StdoutWriter): LineWriterFactory {
   return (from) => {
     const prefix = new TextEncoder().encode(`${from}: `);
     return (bytes, start, end) => out.line(prefix, bytes, start, end);
@@ -135,8 +134,9 @@ export default defineCommand({
     };
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const sink = eventSink(mode, style, out, (text) => print(text), log);
-    const lineWriter = plainLineWriter(style, out, log);
-    const relayWriter = style === "plain" && !log ? out.raw.bind(out) : undefined;
+    const plain = style === "plain" && !log;
+    const lineWriter = plain ? plainLineWriter(out) : undefined;
+    const relayWriter = plain ? out.raw.bind(out) : undefined;
     server = await serve({ ...options, onEvent: sink, lineWriter, relayWriter, onStatus: status, onStopRequest: stop });
     const running = server;
     out.onPressure = (full) => running.holdInput(full);

@@ -183,7 +183,7 @@ export class Room implements Mode {
   }
 
   say(line: string): void {
-    this.line(this.console, line, false);
+    handleInput(this, this.console, line);
     this.fanout.flush();
   }
 
@@ -251,22 +251,17 @@ export class Room implements Mode {
     return formatDuration(ms);
   }
 
-  private line(p: Participant, text: string, cut: boolean): void {
-    if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
-    handleInput(this, p, text);
-  }
-
   /**
    * A line a participant sent, `bytes[start, end)`. A plain one is relayed
    * and printed straight from its bytes: the same lines as the text path
    * (`say`), without a string made, parsed and encoded again per line.
    */
   private received(p: Participant, bytes: Uint8Array, start: number, end: number, cut: boolean): void {
+    if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
     if (!plainSaying(bytes, start, end)) {
-      this.line(p, decodeLine(bytes.subarray(start, end)), cut);
+      handleInput(this, p, decodeLine(bytes.subarray(start, end)));
       return;
     }
-    if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
     this.announce(p);
     this.fanout.addLine(p.prefix, bytes, start, end, p, this.relayed);
     if (!this.ctx.relayWriter) this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });

@@ -41,8 +41,6 @@ export class Conn {
   lastProgress = Date.now();
   /** In this turn's list of connections to flush (see scheduleFlush). */
   flushScheduled = false;
-  /** The turn of the last send written at once (see send). */
-  private directTurn = -1;
   /** Why the server is closing this connection, for the room's notice. */
   leaveReason: LeaveReason | null = null;
   readonly closed: Promise<void>;
@@ -97,8 +95,9 @@ export class Conn {
   send(bytes: Uint8Array, borrowed = false): void {
     if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
     const big = borrowed || bytes.length >= WRITE_ALONE_BYTES;
-    if (this.queuedBytes === 0 && !this.blocked && (big || this.directTurn !== turn)) {
-      if (!big) this.directTurn = currentTurn();
+    // A connection in this turn's flush list has had its one small write at once.
+    if (this.queuedBytes === 0 && !this.blocked && (big || !this.flushScheduled)) {
+      if (!big) scheduleFlush(this);
       // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
       if (written < 0) this.abandon();
@@ -128,7 +127,7 @@ export class Conn {
 
   /** End of a turn: writes what was gathered, unless the kernel is full (then `drain` will). */
   flush(): void {
-    if (!this.blocked) this.write();
+    if (!this.blocked && this.queuedBytes > 0) this.write();
   }
 
   private write(): void {
@@ -293,21 +292,6 @@ const EMPTY = new Uint8Array(0);
 /** Where `gather` joins small chunks; `gathered` is the part in use. */
 const gatherBuffer = new Uint8Array(COALESCE_BYTES);
 let gathered = EMPTY;
-
-/** Counts event-loop turns in which something was sent at once (see Conn.send). */
-let turn = 0;
-let turnEnding = false;
-
-function currentTurn(): number {
-  if (!turnEnding) {
-    turnEnding = true;
-    setImmediate(() => {
-      turn++;
-      turnEnding = false;
-    });
-  }
-  return turn;
-}
 
 /**
  * Connections with bytes sent this turn, written out together once the
