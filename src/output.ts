@@ -3,9 +3,11 @@
  * consola instance; the conversation goes to stdout through one batched
  * writer (one write per few milliseconds rather than one per line).
  */
+import { fstatSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
 import { createConsola, type LogObject } from "consola/core";
 import { copyBytes } from "./text/bytes.ts";
-import { SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, plainSpan, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
   const env = process.env;
@@ -84,6 +86,16 @@ const LF = 10;
  * The batch is bytes: received lines are sanitised straight into it
  * (`line`), with no string made for them; text is encoded into it.
  */
+/** A regular file or a character device that is not a terminal (/dev/null). */
+function isFileLike(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFile() || (stat.isCharacterDevice() && !isatty(fd));
+  } catch {
+    return false;
+  }
+}
+
 export class StdoutWriter {
   onClosed: (() => void) | null = null;
   /**
@@ -95,16 +107,27 @@ export class StdoutWriter {
   private batch = new Uint8Array(BATCH_CAPACITY);
   /** The same memory, for Buffer's native string encoding. */
   private batchBuffer = Buffer.from(this.batch.buffer);
+  /** The same memory, for 4-byte stores. */
+  private batchView = new DataView(this.batch.buffer);
   private used = 0;
   private scheduled = false;
   private broken = false;
   private full = false;
+  /**
+   * The stream's descriptor when it is a regular file or /dev/null: batches
+   * are written to it directly and synchronously (nothing can fill up, and
+   * the stream would copy every batch it is given); otherwise -1.
+   */
+  private readonly fd: number;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stdout,
     private readonly immediate = stream.isTTY === true,
   ) {
     stream.on("error", (error: NodeJS.ErrnoException) => this.fail(error));
+    // Node's and Bun's stdio streams carry their descriptor; the type does not say so.
+    const fd = (stream as { fd?: unknown }).fd;
+    this.fd = !immediate && typeof fd === "number" && isFileLike(fd) ? fd : -1;
   }
 
   get isClosed(): boolean {
@@ -140,6 +163,21 @@ export class StdoutWriter {
     else this.queued();
   }
 
+  /**
+   * Queues the plain lines at the start of `bytes[start, end)` as `line`
+   * would, all at once (see `copyPlainLines`), in the room the batch has;
+   * returns where it stopped.
+   */
+  plainLines(prefix: LinePrefix, bytes: Uint8Array, start: number, end: number, maxLine: number): number {
+    if (this.broken) return start;
+    copyPlainLines(bytes, start, end, maxLine, prefix, this.batch, this.batchView, this.used, this.batch.length);
+    if (plainSpan.wrote === this.used) return start;
+    this.used = plainSpan.wrote;
+    if (this.immediate) this.flush();
+    else this.queued();
+    return plainSpan.read;
+  }
+
   /** Queues bytes that are already whole, safe lines (a room's relayed line), copied as they are. */
   raw(bytes: Uint8Array, start: number, end: number): void {
     if (this.broken) return;
@@ -156,6 +194,7 @@ export class StdoutWriter {
     if (bytes > this.batch.length) {
       this.batch = new Uint8Array(bytes);
       this.batchBuffer = Buffer.from(this.batch.buffer);
+      this.batchView = new DataView(this.batch.buffer);
     }
   }
 
@@ -171,16 +210,34 @@ export class StdoutWriter {
   bytes(bytes: Uint8Array): boolean {
     if (this.broken) return true;
     this.flush();
+    if (this.fd >= 0) {
+      this.writeDirect(bytes);
+      return true;
+    }
     return this.stream.write(bytes);
   }
 
   flush(): void {
     this.scheduled = false;
     if (this.used === 0 || this.broken) return;
+    if (this.fd >= 0) {
+      const used = this.used;
+      this.used = 0;
+      this.writeDirect(this.batch.subarray(0, used));
+      return;
+    }
     // A copy: a stream that cannot take it all at once keeps what it is given.
     const bytes = this.batch.slice(0, this.used);
     this.used = 0;
     this.write(bytes);
+  }
+
+  private writeDirect(bytes: Uint8Array): void {
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    } catch (error) {
+      this.fail(error as NodeJS.ErrnoException);
+    }
   }
 
   private write(text: string | Uint8Array): void {

@@ -203,6 +203,59 @@ describe("oneway end to end", () => {
     for (const o of objects) expect(Number.isNaN(Date.parse(o.ts))).toBe(false);
   });
 
+  test("stdout a regular file: every line lands whole and in order, text and hostile bytes alike", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-out-"));
+    const file = join(dir, "out.txt");
+    const proc = Bun.spawn({
+      cmd: [process.execPath, CLI, "serve", "--port", "0", "--mode", "oneway"],
+      stdout: Bun.file(file),
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    try {
+      let err = "";
+      const reading = (async () => {
+        for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
+      })();
+      const port = Number((await until(() => err.match(/listening on \S+:(\d+)/) ?? undefined, "listening"))[1]);
+      const text = await RawClient.connect(port);
+      const hostile = await RawClient.connect(port);
+      const plain = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"abc\t".repeat(i % 30)}`);
+      const sending = (async () => {
+        // Odd-sized writes: lines cross reads at every offset.
+        const all = new TextEncoder().encode(`${plain.join("\r\n")}\r\n`);
+        for (let at = 0; at < all.length; at += 7919) await text.write(all.subarray(at, at + 7919));
+      })();
+      for (let i = 0; i < 200; i++) await hostile.write(Buffer.concat([Buffer.from(`bad ${i} \x1b[31mred\x07`), Buffer.from([0xff, 10])]));
+      await sending;
+      text.finish();
+      hostile.finish();
+      await until(() => (err.match(/disconnected/g) ?? []).length === 2, "both clients to leave", 20_000);
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      await reading;
+      const lines = readFileSync(file, "utf8").split("\n");
+      expect(lines.pop()).toBe("");
+      // Two peers, each line whole behind its own PEER prefix.
+      const byPeer = new Map<string, string[]>();
+      for (const line of lines) {
+        const [, peer = "", rest = ""] = line.match(/^(127\.0\.0\.1:\d+): (.*)$/s) ?? [];
+        const list = byPeer.get(peer);
+        if (list) list.push(rest);
+        else byPeer.set(peer, [rest]);
+      }
+      const [first, second] = [...byPeer.values()];
+      const [mine, theirs] = first?.[0] === plain[0] ? [first, second] : [second, first];
+      expect(byPeer.size).toBe(2);
+      expect(byPeer.has("")).toBe(false);
+      expect(mine).toEqual(plain);
+      expect(theirs).toEqual(Array.from({ length: 200 }, (_, i) => `bad ${i} ^[[31mred^G\uFFFD`));
+      expect(lines.length).toBe(20_200);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
   test("--quiet silences status; SIGTERM exits 0", async () => {
     const s = await server(["--mode", "oneway", "--quiet"]);
     expect(s.stderr()).toContain("listening on");

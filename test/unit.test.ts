@@ -5,6 +5,7 @@ import { connectArgs } from "../src/commands/connect.ts";
 import { serveArgs } from "../src/commands/serve.ts";
 import { checkFlags } from "../src/commands/shared.ts";
 import { eventJson, eventLine, parseLine } from "../src/events.ts";
+import { LineInput } from "../src/modes/input.ts";
 import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
 import { parseCidr, refusal } from "../src/net/cidr.ts";
 import { StdoutWriter } from "../src/output.ts";
@@ -12,7 +13,7 @@ import { parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
 import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
-import { decodeLine, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
+import { copyPlainLines, decodeLine, linePrefix, plainSpan, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
 import { TelnetFilter } from "../src/text/telnet.ts";
 import { parseDuration, parseSize } from "../src/text/units.ts";
 
@@ -251,6 +252,121 @@ describe("StdoutWriter.line", () => {
     out.text("last\n");
     out.flush();
     expect(dec(Buffer.concat(written))).toBe("* first\n1.2.3.4:5: hi ^[[2J\u00ff\nlast\n");
+  });
+});
+
+describe("printing plain lines at once", () => {
+  /** A StdoutWriter over a fake stream; `text()` is everything it wrote. */
+  function writer() {
+    const written: Uint8Array[] = [];
+    const stream = Object.assign(new EventEmitter(), {
+      isTTY: false,
+      write(data: string | Uint8Array) {
+        written.push(typeof data === "string" ? enc(data) : data.slice());
+        return true;
+      },
+    });
+    const out = new StdoutWriter(stream as unknown as NodeJS.WriteStream);
+    const bytes = () => {
+      out.flush();
+      return Buffer.concat(written);
+    };
+    return { out, bytes };
+  }
+
+  /** What a connection's printed lines come to, with the fast path (`bulk`) or line by line only. */
+  function printed(chunks: Uint8Array[], maxLine: number, bulk: boolean): Buffer {
+    const { out, bytes } = writer();
+    const prefix = linePrefix("10.0.0.1:5000: ");
+    const input = new LineInput(
+      maxLine,
+      (b, start, end) => out.line(prefix.bytes, b, start, end),
+      undefined,
+      bulk ? (b, start, end) => out.plainLines(prefix, b, start, end, maxLine) : undefined,
+    );
+    for (const chunk of chunks) input.push(chunk);
+    input.finish();
+    return bytes();
+  }
+
+  /** A deterministic mix of what clients send: plain lines, CRLF, tabs, empty lines, text, controls, binary, long lines. */
+  function traffic(seed: number, lines: number, maxLine: number): Uint8Array {
+    let x = seed;
+    const next = (n: number) => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const parts: string[] = [];
+    for (let i = 0; i < lines; i++) {
+      const kind = next(10);
+      const length = kind === 9 ? maxLine - 2 + next(5) : next(120);
+      let line = "";
+      for (let k = 0; k < length; k++) line += String.fromCharCode(32 + next(95));
+      if (kind === 5) line = `${line}\t${line}`;
+      if (kind === 6) line += "é☃";
+      if (kind === 7) line += "\x1b[2J\r";
+      if (kind === 8) line += "\x00\x7f";
+      parts.push(line + (next(3) === 0 ? "\r\n" : "\n"));
+    }
+    const bytes = enc(parts.join(""));
+    // Bytes that are no UTF-8 at all, in one line in ten.
+    for (let i = next(50); i < bytes.length; i += 500 + next(500)) if (bytes[i] !== 10) bytes[i] = 0x80 + next(128);
+    return bytes;
+  }
+
+  /** `bytes` in chunks of random sizes, each at a random offset of its own buffer (any alignment). */
+  function chunked(bytes: Uint8Array, seed: number, most: number): Uint8Array[] {
+    const chunks: Uint8Array[] = [];
+    let x = seed;
+    for (let at = 0; at < bytes.length; ) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const size = 1 + ((x >>> 8) % most);
+      const offset = x & 7;
+      const buffer = new Uint8Array(offset + size);
+      buffer.set(bytes.subarray(at, at + size), offset);
+      chunks.push(buffer.subarray(offset, offset + Math.min(size, bytes.length - at)));
+      at += size;
+    }
+    return chunks;
+  }
+
+  test("the same bytes as framing and printing line by line, in chunks of any size and alignment", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const maxLine = seed % 2 === 0 ? 64 : 4096;
+      const bytes = traffic(seed, 300, maxLine);
+      const chunks = chunked(bytes, seed, seed % 3 === 0 ? 7 : 3000);
+      const fast = printed(chunks, maxLine, true);
+      expect(fast.length).toBeGreaterThan(0);
+      expect(fast.equals(printed(chunks, maxLine, false))).toBe(true);
+    }
+  });
+
+  test("more plain text in one read than the batch holds", () => {
+    const line = `${"x".repeat(99)}\n`;
+    const bytes = enc(`${line.repeat(3000)}tail`);
+    const out = printed([bytes], 4096, true);
+    const expected = `${`10.0.0.1:5000: ${"x".repeat(99)}\n`.repeat(3000)}10.0.0.1:5000: tail\n`;
+    expect(out.length).toBe(expected.length);
+    expect(out.equals(Buffer.from(expected))).toBe(true);
+  });
+
+  test("stops before the first line it cannot copy whole, and says where", () => {
+    const prefix = linePrefix("p: ");
+    const dst = new Uint8Array(64);
+    const view = new DataView(dst.buffer);
+    const src = enc("ab\r\ncd\n\tok\nno\x1b\nzz\n");
+    copyPlainLines(src, 0, src.length, 100, prefix, dst, view, 0, dst.length);
+    expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\np: \tok\n");
+    expect(plainSpan.read).toBe(src.indexOf(0x6e)); // at "no\x1b"
+    // It stops where the room left might not hold a line of maxLine bytes.
+    copyPlainLines(src, 0, src.length, 4, prefix, dst, view, 0, 16);
+    expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\n");
+    expect(plainSpan.read).toBe(7);
+    // A line longer than maxLine and an unfinished line are left for the framer.
+    copyPlainLines(src, 0, src.length, 1, prefix, dst, view, 0, dst.length);
+    expect(plainSpan).toEqual({ read: 0, wrote: 0 });
+    copyPlainLines(src, 8, 10, 100, prefix, dst, view, 0, dst.length); // "ok", no newline yet
+    expect(plainSpan).toEqual({ read: 8, wrote: 0 });
   });
 });
 

@@ -8,6 +8,7 @@ import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status 
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
+import { linePrefix } from "../text/sanitize.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
 
@@ -112,8 +113,11 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
  */
 function plainLineWriter(out: StdoutWriter): LineWriterFactory {
   return (from) => {
-    const prefix = new TextEncoder().encode(`${from}: `);
-    return (bytes, start, end) => out.line(prefix, bytes, start, end);
+    const prefix = linePrefix(`${from}: `);
+    return {
+      line: (bytes, start, end) => out.line(prefix.bytes, bytes, start, end),
+      plainLines: (bytes, start, end, maxLine) => out.plainLines(prefix, bytes, start, end, maxLine),
+    };
   };
 }
 

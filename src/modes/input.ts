@@ -6,7 +6,7 @@
  */
 import type { Conn } from "../net/conn.ts";
 import { copyOf } from "../text/bytes.ts";
-import { LineFramer, type LineRangeHandler } from "../text/lines.ts";
+import { type BulkLineHandler, LineFramer, type LineRangeHandler } from "../text/lines.ts";
 import { decodeLine } from "../text/sanitize.ts";
 import { TelnetFilter } from "../text/telnet.ts";
 import type { ModeContext } from "./mode.ts";
@@ -29,8 +29,9 @@ export class LineInput {
     maxLine: number,
     onLine: LineRangeHandler,
     private readonly hold: Hold = NEVER,
+    bulk?: BulkLineHandler,
   ) {
-    this.framer = new LineFramer(maxLine, onLine);
+    this.framer = new LineFramer(maxLine, onLine, bulk);
   }
 
   push(chunk: Uint8Array): void {
@@ -78,7 +79,15 @@ export class TextInput extends LineInput {
  * `message` event.
  */
 export function printedLines(ctx: ModeContext, conn: Conn): LineInput {
-  const write = ctx.lineWriter?.(conn.peer);
-  if (write) return new LineInput(ctx.maxLine, write);
+  const printer = ctx.lineWriter?.(conn.peer);
+  if (printer) {
+    const maxLine = ctx.maxLine;
+    return new LineInput(
+      maxLine,
+      (bytes, start, end) => printer.line(bytes, start, end),
+      NEVER,
+      (bytes, start, end) => printer.plainLines(bytes, start, end, maxLine),
+    );
+  }
   return new TextInput(ctx.maxLine, (text) => ctx.emit({ type: "message", from: conn.peer, text }));
 }

@@ -5,8 +5,20 @@ import type { Conn } from "../net/conn.ts";
 export const MODES = ["twoway", "echo", "oneway"] as const;
 export type ModeName = (typeof MODES)[number];
 
-/** Makes the raw-line printer for one connection, given its peer name; a line is `bytes[start, end)`. */
-export type LineWriterFactory = (from: string) => (bytes: Uint8Array, start: number, end: number) => void;
+/** Prints one connection's received lines, given as raw bytes: `PEER: TEXT`, sanitised as `decodeLine` would. */
+export interface LinePrinter {
+  /** Prints the line `bytes[start, end)`. */
+  line(bytes: Uint8Array, start: number, end: number): void;
+  /**
+   * Prints the plain lines (printable ASCII, complete, at most `maxLine`
+   * bytes) at the start of `bytes[start, end)` at once; returns where it
+   * stopped. The rest is framed and printed line by line.
+   */
+  plainLines(bytes: Uint8Array, start: number, end: number, maxLine: number): number;
+}
+
+/** Makes the raw-line printer for one connection, given its peer name. */
+export type LineWriterFactory = (from: string) => LinePrinter;
 
 /** Prints bytes that are already whole, safe lines: `bytes[start, end)`, newline included. */
 export type RawWriter = (bytes: Uint8Array, start: number, end: number) => void;

@@ -16,6 +16,12 @@ import { copyBytes } from "./bytes.ts";
 
 /** A line: `bytes[start, end)`, valid only during the call (the buffer is reused). */
 export type LineRangeHandler = (bytes: Uint8Array, start: number, end: number, cut: boolean) => void;
+/**
+ * Takes over whole lines at the start of `bytes[start, end)` at once (a
+ * printer's fast path for plain text); returns where it stopped, `start`
+ * when it took none.
+ */
+export type BulkLineHandler = (bytes: Uint8Array, start: number, end: number) => number;
 /** A line as a view, valid only during the call. */
 export type LineHandler = (line: Uint8Array, cut: boolean) => void;
 
@@ -35,6 +41,8 @@ export class LineFramer {
   constructor(
     private readonly maxLine: number,
     private readonly onLine: LineRangeHandler,
+    /** Offered the lines ahead whenever no line is part-way (and no `hold` is given); the rest go to `onLine`. */
+    private readonly bulk?: BulkLineHandler,
   ) {}
 
   /**
@@ -45,6 +53,10 @@ export class LineFramer {
   push(bytes: Uint8Array, start = 0, end = bytes.length, hold?: () => boolean): number {
     let at = start;
     while (at < end) {
+      if (this.bulk && hold === undefined && this.heldLength === 0 && !this.skipping) {
+        at = this.bulk(bytes, at, end);
+        if (at >= end) return end;
+      }
       let nl = bytes.indexOf(LF, at);
       if (nl >= end) nl = -1;
       const stop = nl < 0 ? end : nl;

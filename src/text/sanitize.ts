@@ -201,3 +201,110 @@ export function sanitizeInto(src: Uint8Array, start: number, end: number, dst: U
   }
   return n;
 }
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** What goes before each printed line (`PEER: `), as bytes and as 4-byte words (zero-padded) for `copyPlainLines`. */
+export interface LinePrefix {
+  bytes: Uint8Array;
+  words: Int32Array;
+}
+
+export function linePrefix(text: string): LinePrefix {
+  const bytes = new TextEncoder().encode(text);
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  new Uint8Array(words.buffer).set(bytes);
+  return { bytes, words };
+}
+
+/** Where `copyPlainLines` stopped: the input consumed and the end of what it wrote. */
+export const plainSpan = { read: 0, wrote: 0 };
+
+/**
+ * An Int32Array over the last source's whole buffer, so 4 bytes are read and
+ * checked at once (it keeps that one buffer alive until the next source).
+ */
+let wordsOf: ArrayBufferLike | null = null;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+function wordsFor(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  if (buffer !== wordsOf) {
+    wordsOf = buffer;
+    words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+  }
+  return words;
+}
+
+/** Nonzero when one of the 4 bytes of `w` is below 0x20 or 0x7F and above: not plain, or a line end. */
+function hasSpecial(w: number): number {
+  return (((w - 0x20202020) & ~w) | w | (w + 0x01010101)) & 0x80808080;
+}
+
+/**
+ * The fast path of printing received text: copies whole lines of
+ * `src[start, end)` that are plain (tab and printable ASCII only, at most
+ * `maxLine` bytes, CRLF or LF ended) to `dst` from `at` on, each as the
+ * prefix + line + LF, which is what framing the lines and printing each with
+ * `sanitizeInto` would write. Stops before the first line that is not plain
+ * or not complete, or when what is left of `dst` up to `limit` might not hold
+ * a line of `maxLine` bytes; sets `plainSpan`. Reads and
+ * checks 4 bytes at a time and calls nothing per line: text is printed at a
+ * fraction of a nanosecond a byte, where a call per line costs more than the
+ * line. `view` is a DataView of `dst`.
+ */
+export function copyPlainLines(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  maxLine: number,
+  prefix: LinePrefix,
+  dst: Uint8Array,
+  view: DataView,
+  at: number,
+  limit: number,
+): void {
+  const base = src.byteOffset;
+  const prefixWords = prefix.words;
+  const prefixLength = prefix.bytes.length;
+  const prefixRoom = prefixWords.length * 4;
+  let all: Int32Array<ArrayBufferLike> | null = null;
+  let i = start;
+  let n = at;
+  let lineIn = start;
+  let lineOut = at;
+  lines: for (;;) {
+    lineIn = i;
+    lineOut = n;
+    // A plain line's LF is at most maxLine bytes on; past that (or the input) it is not plain here.
+    const scanEnd = Math.min(end, i + maxLine + 1);
+    // Room for the prefix's padding too; the line's bytes overwrite it.
+    if (i >= end || limit - n < prefixRoom + (scanEnd - i) + 1) break;
+    for (let k = 0; k < prefixWords.length; k++) view.setInt32(n + 4 * k, prefixWords[k] ?? 0, true);
+    n += prefixLength;
+    for (;;) {
+      if (((base + i) & 3) === 0) {
+        all ??= wordsFor(src.buffer);
+        let w = (base + i) >> 2;
+        const wordsEnd = (base + scanEnd) >> 2;
+        while (w < wordsEnd && hasSpecial(all[w] ?? 0) === 0) w++;
+        i = (w << 2) - base;
+      }
+      if (i >= scanEnd) break lines;
+      const b = src[i] ?? 0;
+      if (PLAIN[b] === 1) {
+        i++;
+        continue;
+      }
+      const nl = b === LF ? i : b === CR && src[i + 1] === LF && i + 1 < end ? i + 1 : -1;
+      if (nl < 0 || nl - lineIn > maxLine) break lines;
+      n = copyBytes(src, lineIn, i, dst, n);
+      dst[n++] = LF;
+      i = nl + 1;
+      continue lines;
+    }
+  }
+  // The line being copied when it stopped is left for the general path.
+  plainSpan.read = lineIn;
+  plainSpan.wrote = lineOut;
+}
