@@ -236,6 +236,9 @@ function wordsFor(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
   return words;
 }
 
+/** Bytes left in the input below which `copyPlainLines` reads byte by byte. */
+const WORDS_MIN = 256;
+
 /** Nonzero when one of the 4 bytes of `w` is below 0x20 or 0x7F and above: not plain, or a line end. */
 function hasSpecial(w: number): number {
   return (((w - 0x20202020) & ~w) | w | (w + 0x01010101)) & 0x80808080;
@@ -283,7 +286,9 @@ export function copyPlainLines(
     for (let k = 0; k < prefixWords.length; k++) view.setInt32(n + 4 * k, prefixWords[k] ?? 0, true);
     n += prefixLength;
     for (;;) {
-      if (((base + i) & 3) === 0) {
+      // Words once the line has shown itself text and enough is left to pay for
+      // the view (reading `buffer` can move a small array's bytes out of the heap).
+      if (((base + i) & 3) === 0 && i - lineIn >= 8 && end - i >= WORDS_MIN) {
         all ??= wordsFor(src.buffer);
         let w = (base + i) >> 2;
         const wordsEnd = (base + scanEnd) >> 2;
