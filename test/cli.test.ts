@@ -148,6 +148,27 @@ describe("echo end to end", () => {
     expect(Buffer.compare(r.bytes, all)).toBe(0);
   });
 
+  test("chat connect > FILE: 1 MiB of random binary lands in the file byte-exact", async () => {
+    const s = await server(["--mode", "echo"]);
+    const all = crypto.getRandomValues(new Uint8Array(1 << 16));
+    const input = Buffer.concat(Array.from({ length: 16 }, (_, i) => all.map((b) => b ^ i)));
+    const file = join(mkdtempSync(join(tmpdir(), "chat-file-")), "echo.bin");
+    const proc = Bun.spawn({
+      cmd: [process.execPath, CLI, "connect", "127.0.0.1", String(s.port), "--quiet"],
+      stdin: input,
+      stdout: Bun.file(file),
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    clearTimeout(timer);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const got = readFileSync(file);
+    expect(got.length).toBe(input.length);
+    expect(got.equals(input)).toBe(true);
+  });
+
   test("a closed stdout pipe (| head -1) ends the client quietly", async () => {
     const s = await server(["--mode", "echo"]);
     const proc = Bun.spawn({
