@@ -79,13 +79,6 @@ const STDOUT_DELAY_MS = 5;
 const BATCH_CAPACITY = 2 * STDOUT_BATCH_BYTES;
 const LF = 10;
 
-/**
- * Batched stdout. Lines written within STDOUT_DELAY_MS leave in one write;
- * a line is never split between writes, so lines from different clients never
- * interleave. A closed pipe (`| head -1`) is reported once through `onClosed`.
- * The batch is bytes: received lines are sanitised straight into it
- * (`line`), with no string made for them; text is encoded into it.
- */
 /** A regular file or a character device that is not a terminal (/dev/null). */
 function isFileLike(fd: number): boolean {
   try {
@@ -96,6 +89,13 @@ function isFileLike(fd: number): boolean {
   }
 }
 
+/**
+ * Batched stdout. Lines written within STDOUT_DELAY_MS leave in one write;
+ * a line is never split between writes, so lines from different clients never
+ * interleave. A closed pipe (`| head -1`) is reported once through `onClosed`.
+ * The batch is bytes: received lines are sanitised straight into it
+ * (`line`), with no string made for them; text is encoded into it.
+ */
 export class StdoutWriter {
   onClosed: (() => void) | null = null;
   /**
