@@ -7,7 +7,7 @@ import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { createConsola, type LogObject } from "consola/core";
 import { copyBytes } from "./text/bytes.ts";
-import { copyPlainLines, type LinePrefix, plainSpan, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, plainSpan, plainTarget, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
   const env = process.env;
@@ -107,8 +107,8 @@ export class StdoutWriter {
   private batch = new Uint8Array(BATCH_CAPACITY);
   /** The same memory, for Buffer's native string encoding. */
   private batchBuffer = Buffer.from(this.batch.buffer);
-  /** The same memory, for 4-byte stores. */
-  private batchView = new DataView(this.batch.buffer);
+  /** The same memory, for `copyPlainLines`. */
+  private batchTarget = plainTarget(this.batch);
   private used = 0;
   private scheduled = false;
   private broken = false;
@@ -170,7 +170,7 @@ export class StdoutWriter {
    */
   plainLines(prefix: LinePrefix, bytes: Uint8Array, start: number, end: number, maxLine: number): number {
     if (this.broken) return start;
-    copyPlainLines(bytes, start, end, maxLine, prefix, this.batch, this.batchView, this.used, this.batch.length);
+    copyPlainLines(bytes, start, end, maxLine, prefix, this.batchTarget, this.used);
     if (plainSpan.wrote === this.used) return start;
     this.used = plainSpan.wrote;
     if (this.immediate) this.flush();
@@ -194,7 +194,7 @@ export class StdoutWriter {
     if (bytes > this.batch.length) {
       this.batch = new Uint8Array(bytes);
       this.batchBuffer = Buffer.from(this.batch.buffer);
-      this.batchView = new DataView(this.batch.buffer);
+      this.batchTarget = plainTarget(this.batch);
     }
   }
 

@@ -144,6 +144,22 @@ class FloodReader {
 }
 
 /** The longest time the room relayed nothing, from its first line to its last. */
+/**
+ * Prints a room's plain lines from the bytes relayed, as the CLI does (many
+ * lines a call): each line's time goes to `relayedAt`, like the console's
+ * events otherwise.
+ */
+function timedRelayWriter(bytes: Uint8Array, start: number, end: number): void {
+  const now = Date.now();
+  for (let i = start; i < end; i++) if (bytes[i] === 10) relayedAt.push(now);
+}
+
+/** The room's two ways of handing over what it relays: events per line, or bytes many lines at a time. */
+const RELAY_WAYS: [string, ServeOptions][] = [
+  ["events", {}],
+  ["printed bytes", { relayWriter: timedRelayWriter }],
+];
+
 function longestRelayPause(): number {
   let longest = 0;
   for (let i = 1; i < relayedAt.length; i++) longest = Math.max(longest, (relayedAt[i] ?? 0) - (relayedAt[i - 1] ?? 0));
@@ -265,24 +281,27 @@ describe("flow control without loss", () => {
     expect({ received, mismatch, closed }).toEqual({ received: total, mismatch: -1, closed: false });
   });
 
-  test("room: a reader slower than a flooding sender slows the sender; nobody loses or is dropped", async () => {
-    // A small --max-queue: `slow` would pass it unless the room stopped reading the sender.
-    const s = await start({ maxQueue: 512 * 1024 });
-    const slow = await FloodReader.join(s.port, "slow", "flood", true);
-    const fast = await FloodReader.join(s.port, "fast", "flood");
-    const sender = await member(s.port, "flood");
-    const writing = writeAll(sender.socket, floodText(FLOOD_LINES));
-    const heldAt = await roomHolds(FLOOD_LINES);
-    expect(heldAt).toBeLessThan(FLOOD_LINES);
-    expect(slow.closed).toBe(false);
-    slow.socket.resume();
-    await writing;
-    await until(() => slow.count === FLOOD_LINES && fast.count === FLOOD_LINES, "every line to both readers", 20_000);
-    expect(slow.inOrder && fast.inOrder).toBe(true);
-    expect(events.some((e) => e.type === "leave")).toBe(false);
-    expect(slow.closed || fast.closed || sender.closedAt !== null).toBe(false);
-    expect(s.clients).toBe(3);
-  });
+  test.each(RELAY_WAYS)(
+    "room (%s): a reader slower than a flooding sender slows the sender; nobody loses or is dropped",
+    async (_, way) => {
+      // A small --max-queue: `slow` would pass it unless the room stopped reading the sender.
+      const s = await start({ maxQueue: 512 * 1024, ...way });
+      const slow = await FloodReader.join(s.port, "slow", "flood", true);
+      const fast = await FloodReader.join(s.port, "fast", "flood");
+      const sender = await member(s.port, "flood");
+      const writing = writeAll(sender.socket, floodText(FLOOD_LINES));
+      const heldAt = await roomHolds(FLOOD_LINES);
+      expect(heldAt).toBeLessThan(FLOOD_LINES);
+      expect(slow.closed).toBe(false);
+      slow.socket.resume();
+      await writing;
+      await until(() => slow.count === FLOOD_LINES && fast.count === FLOOD_LINES, "every line to both readers", 20_000);
+      expect(slow.inOrder && fast.inOrder).toBe(true);
+      expect(events.some((e) => e.type === "leave")).toBe(false);
+      expect(slow.closed || fast.closed || sender.closedAt !== null).toBe(false);
+      expect(s.clients).toBe(3);
+    },
+  );
 });
 
 /** Writes without reading until the kernel takes nothing for `quietMs`; returns how much went in. */
@@ -353,43 +372,49 @@ describe("slow consumers", () => {
   // The room waits for a stalled reader STALL_MS (counted from when its queue began), checked every TICK_MS.
   const briefly = STALL_MS + TICK_MS + 750;
 
-  test("a stalled reader is dropped past --max-queue with `* NAME left (too slow)`; the others get everything in order", async () => {
-    const s = await start({ maxQueue: 512 * 1024 });
-    const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
-    const r1 = await FloodReader.join(s.port, "r1", "flood");
-    const r2 = await FloodReader.join(s.port, "r2", "flood");
-    const sender = await member(s.port, "flood");
-    const started = Date.now();
-    await writeAll(sender.socket, floodText(FLOOD_LINES));
-    await until(() => r1.count === FLOOD_LINES && r2.count === FLOOD_LINES, "every line to both readers", 20_000);
-    const took = Date.now() - started;
-    expect(r1.inOrder && r2.inOrder).toBe(true);
-    await until(() => stalled.closed, "the stalled reader to be disconnected");
-    expect(r1.notices).toContain("* stalled left (too slow)");
-    expect(r2.notices).toContain("* stalled left (too slow)");
-    expect(events).toContainEqual(expect.objectContaining({ type: "leave", name: "stalled", reason: "too slow" }));
-    expect(longestRelayPause()).toBeLessThan(briefly);
-    expect(Math.max(r1.maxGapMs, r2.maxGapMs)).toBeLessThan(briefly);
-    expect(took).toBeLessThan(15_000);
-    expect(s.clients).toBe(3);
-  });
+  test.each(RELAY_WAYS)(
+    "(%s) a stalled reader is dropped past --max-queue with `* NAME left (too slow)`; the others get everything in order",
+    async (_, way) => {
+      const s = await start({ maxQueue: 512 * 1024, ...way });
+      const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
+      const r1 = await FloodReader.join(s.port, "r1", "flood");
+      const r2 = await FloodReader.join(s.port, "r2", "flood");
+      const sender = await member(s.port, "flood");
+      const started = Date.now();
+      await writeAll(sender.socket, floodText(FLOOD_LINES));
+      await until(() => r1.count === FLOOD_LINES && r2.count === FLOOD_LINES, "every line to both readers", 20_000);
+      const took = Date.now() - started;
+      expect(r1.inOrder && r2.inOrder).toBe(true);
+      await until(() => stalled.closed, "the stalled reader to be disconnected");
+      expect(r1.notices).toContain("* stalled left (too slow)");
+      expect(r2.notices).toContain("* stalled left (too slow)");
+      expect(events).toContainEqual(expect.objectContaining({ type: "leave", name: "stalled", reason: "too slow" }));
+      expect(longestRelayPause()).toBeLessThan(briefly);
+      expect(Math.max(r1.maxGapMs, r2.maxGapMs)).toBeLessThan(briefly);
+      expect(took).toBeLessThan(15_000);
+      expect(s.clients).toBe(3);
+    },
+  );
 
-  test("a stalled reader within --max-queue holds the room up only briefly, and loses nothing when it reads again", async () => {
-    const s = await start({ maxQueue: 64 * MiB });
-    const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
-    const reader = await FloodReader.join(s.port, "reader", "flood");
-    const sender = await member(s.port, "flood");
-    await writeAll(sender.socket, floodText(FLOOD_LINES));
-    await until(() => reader.count === FLOOD_LINES, "every line to the reader", 20_000);
-    expect(longestRelayPause()).toBeLessThan(briefly);
-    expect(reader.maxGapMs).toBeLessThan(briefly);
-    expect(stalled.count).toBeLessThan(FLOOD_LINES);
-    stalled.socket.resume();
-    await until(() => stalled.count === FLOOD_LINES, "every line to the stalled reader once it reads", 20_000);
-    expect(stalled.inOrder && reader.inOrder).toBe(true);
-    expect(stalled.closed).toBe(false);
-    expect(events.some((e) => e.type === "leave")).toBe(false);
-  });
+  test.each(RELAY_WAYS)(
+    "(%s) a stalled reader within --max-queue holds the room up only briefly, and loses nothing when it reads again",
+    async (_, way) => {
+      const s = await start({ maxQueue: 64 * MiB, ...way });
+      const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
+      const reader = await FloodReader.join(s.port, "reader", "flood");
+      const sender = await member(s.port, "flood");
+      await writeAll(sender.socket, floodText(FLOOD_LINES));
+      await until(() => reader.count === FLOOD_LINES, "every line to the reader", 20_000);
+      expect(longestRelayPause()).toBeLessThan(briefly);
+      expect(reader.maxGapMs).toBeLessThan(briefly);
+      expect(stalled.count).toBeLessThan(FLOOD_LINES);
+      stalled.socket.resume();
+      await until(() => stalled.count === FLOOD_LINES, "every line to the stalled reader once it reads", 20_000);
+      expect(stalled.inOrder && reader.inOrder).toBe(true);
+      expect(stalled.closed).toBe(false);
+      expect(events.some((e) => e.type === "leave")).toBe(false);
+    },
+  );
 });
 
 describe("--max-line", () => {

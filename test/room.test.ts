@@ -283,6 +283,32 @@ describe("room", () => {
     expect(c.lines.slice(1, 9)).toEqual(expected.filter((l) => !l.startsWith("* alice is")));
   });
 
+  test("thousands of plain lines in one write, past a batch: each whole, in order, printed once, the last kept", async () => {
+    let printed = "";
+    const decoder = new TextDecoder();
+    const relayWriter = (bytes: Uint8Array, start: number, end: number) => {
+      printed += decoder.decode(bytes.subarray(start, end));
+    };
+    await start({ history: 5, relayWriter });
+    const a = await join("alice");
+    const b = await join("bob");
+    const sent: string[] = [];
+    for (let i = 1; i <= 6000; i++) sent.push(`line ${String(i).padStart(5, "0")} ${"x".repeat(i % 50)}`);
+    // Lines the room must not relay as they are, among the plain ones.
+    sent.splice(3000, 0, " indented", "/me waves", "", "\t", "tab\tinside");
+    await a.write(`${sent.join("\n")}\n`);
+    await b.waitLine(`alice: ${sent[sent.length - 1]}`, 10_000);
+    const relayed = sent.filter((l) => l.trim() !== "" && !l.startsWith("/")).map((l) => `alice: ${l}`);
+    // "/me waves" came after " indented", the 3,001st relayed line.
+    const expected = [...relayed.slice(0, 3001), "* alice waves", ...relayed.slice(3001)];
+    expect(said(b).filter((l) => l.startsWith("alice") || l === "* alice waves")).toEqual(expected);
+    expect(printed).toBe(`${relayed.join("\n")}\n`);
+    const c = await join();
+    await c.write("/who\n");
+    await c.waitLine(/^\* 4 here/);
+    expect(c.lines.slice(1, 6)).toEqual(relayed.slice(-5));
+  });
+
   test("history stays intact after later traffic (kept lines are copies, not views of a reused buffer)", async () => {
     await start({ history: 3 });
     const a = await join("alice");

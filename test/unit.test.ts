@@ -13,7 +13,16 @@ import { parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
 import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
-import { copyPlainLines, decodeLine, linePrefix, plainSpan, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
+import {
+  copyPlainLines,
+  decodeLine,
+  linePrefix,
+  plainSpan,
+  plainTarget,
+  SANITIZE_GROWTH,
+  sanitize,
+  sanitizeInto,
+} from "../src/text/sanitize.ts";
 import { TelnetFilter } from "../src/text/telnet.ts";
 import { parseDuration, parseSize } from "../src/text/units.ts";
 
@@ -353,20 +362,40 @@ describe("printing plain lines at once", () => {
   test("stops before the first line it cannot copy whole, and says where", () => {
     const prefix = linePrefix("p: ");
     const dst = new Uint8Array(64);
-    const view = new DataView(dst.buffer);
     const src = enc("ab\r\ncd\n\tok\nno\x1b\nzz\n");
-    copyPlainLines(src, 0, src.length, 100, prefix, dst, view, 0, dst.length);
+    copyPlainLines(src, 0, src.length, 100, prefix, plainTarget(dst), 0);
     expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\np: \tok\n");
     expect(plainSpan.read).toBe(src.indexOf(0x6e)); // at "no\x1b"
     // It stops where the room left might not hold a line of maxLine bytes.
-    copyPlainLines(src, 0, src.length, 4, prefix, dst, view, 0, 16);
+    copyPlainLines(src, 0, src.length, 4, prefix, plainTarget(dst, 16), 0);
     expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\n");
     expect(plainSpan.read).toBe(7);
     // A line longer than maxLine and an unfinished line are left for the framer.
-    copyPlainLines(src, 0, src.length, 1, prefix, dst, view, 0, dst.length);
+    copyPlainLines(src, 0, src.length, 1, prefix, plainTarget(dst), 0);
     expect(plainSpan).toEqual({ read: 0, wrote: 0 });
-    copyPlainLines(src, 8, 10, 100, prefix, dst, view, 0, dst.length); // "ok", no newline yet
+    copyPlainLines(src, 8, 10, 100, prefix, plainTarget(dst), 0); // "ok", no newline yet
     expect(plainSpan).toEqual({ read: 8, wrote: 0 });
+  });
+
+  test("saying (a room): stops before an empty line, a blank start and a command; tab inside is fine", () => {
+    const prefix = linePrefix("al: ");
+    const dst = new Uint8Array(256);
+    const cases: [string, string][] = [
+      ["hi\nyo\t!\n\nafter\n", "al: hi\nal: yo\t!\n"],
+      ["hi\r\n\r\nafter\n", "al: hi\n"],
+      ["hi\n  indented\n", "al: hi\n"],
+      ["hi\n\ttabbed\n", "al: hi\n"],
+      ["hi\n/me waves\n", "al: hi\n"],
+      ["/nick x\nhi\n", ""],
+      ["a/b\n~\n", "al: a/b\nal: ~\n"],
+    ];
+    for (const [input, copied] of cases) {
+      const src = enc(input);
+      copyPlainLines(src, 0, src.length, 100, prefix, plainTarget(dst), 0, true);
+      expect(dec(dst.subarray(0, plainSpan.wrote))).toBe(copied);
+      // What it took is whole lines, and the prefix is added once to each.
+      expect(dec(src.subarray(0, plainSpan.read)).split("\n").length - 1).toBe(copied.split("\n").length - 1);
+    }
   });
 });
 

@@ -10,6 +10,7 @@
  * handles; a batch never waits past the current event-loop turn.
  */
 import { copyBytes } from "../text/bytes.ts";
+import { copyPlainLines, type LinePrefix, type PlainTarget, plainSpan, plainTarget } from "../text/sanitize.ts";
 import type { RawWriter } from "./mode.ts";
 
 /**
@@ -75,6 +76,8 @@ function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8A
 
 export class Fanout<Member> {
   private buffer = Buffer.allocUnsafe(FANOUT_BATCH_BYTES * 2);
+  /** The buffer for `copyPlainLines`, filled up to about a batch. */
+  private target: PlainTarget = plainTarget(this.buffer);
   private used = 0;
   private exclusions: Exclusion<Member>[] = [];
   private scheduled = false;
@@ -105,10 +108,41 @@ export class Fanout<Member> {
     this.added(at, except);
   }
 
+  /**
+   * Queues the plain lines said at the start of `bytes[start, end)` (see
+   * `copyPlainLines`, `saying`), each as `prefix` + line + newline, all at
+   * once, for every member but `except`; returns where it stopped (`start`
+   * when it took none). It stops once the batch is full, so flow control
+   * acts between batches as it does between lines. `onLines` sees the lines
+   * as queued, valid only during the call.
+   */
+  addPlainLines(
+    prefix: LinePrefix,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    maxLine: number,
+    except: Member,
+    onLines?: RawWriter,
+  ): number {
+    // Filled to FANOUT_BATCH_BYTES or a little past it, as lines one by one would.
+    this.target.limit = Math.min(this.buffer.length, FANOUT_BATCH_BYTES + prefix.words.length * 4 + maxLine + 1);
+    copyPlainLines(bytes, start, end, maxLine, prefix, this.target, this.used, true);
+    if (plainSpan.read === start) return start;
+    const at = this.used;
+    this.used = plainSpan.wrote;
+    onLines?.(this.buffer, at, this.used);
+    this.added(at, except);
+    return plainSpan.read;
+  }
+
   /** Makes room for `most` bytes; returns where they go. */
   private reserve(most: number): number {
     if (this.used + most > this.buffer.length) this.flush();
-    if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
+    if (most > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(most);
+      this.target = plainTarget(this.buffer);
+    }
     return this.used;
   }
 

@@ -18,7 +18,7 @@
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
 import { copyOf } from "../text/bytes.ts";
-import { decodeLine, isPlain } from "../text/sanitize.ts";
+import { decodeLine, isPlain, type LinePrefix, linePrefix } from "../text/sanitize.ts";
 import { formatDuration } from "../text/units.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
 import { LineInput } from "./input.ts";
@@ -40,8 +40,8 @@ export const STALL_MS = 500;
 
 export interface Participant {
   name: string;
-  /** `NAME: `, the start of each line this participant says, as bytes. */
-  prefix: Uint8Array;
+  /** `NAME: `, the start of each line this participant says. */
+  prefix: LinePrefix;
   /** null for the server's console. */
   conn: Conn | null;
   peer: string;
@@ -51,7 +51,8 @@ export interface Participant {
 }
 
 const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
+const NO_PREFIX = linePrefix("");
+const LF = 0x0a;
 const SLASH = 0x2f;
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -86,7 +87,7 @@ export class Room implements Mode {
   ) {
     this.console = {
       name: ctx.name,
-      prefix: EMPTY,
+      prefix: NO_PREFIX,
       conn: null,
       peer: "console",
       announced: true,
@@ -102,7 +103,7 @@ export class Room implements Mode {
     this.fanout.flush();
     const p: Participant = {
       name: this.guestName(),
-      prefix: EMPTY,
+      prefix: NO_PREFIX,
       conn,
       peer: conn.peer,
       announced: false,
@@ -114,6 +115,8 @@ export class Room implements Mode {
       this.ctx.maxLine,
       (bytes, start, end, cut) => this.received(p, bytes, start, end, cut),
       () => this.paused,
+      // Plain lines relayed many at a time need a printer of bytes: events are made per line.
+      this.ctx.relayWriter ? (bytes, start, end) => this.receivedPlain(p, bytes, start, end) : undefined,
     );
     conn.state = p;
     conn.onDrain = () => this.drained(p);
@@ -244,7 +247,7 @@ export class Room implements Mode {
   }
 
   private named(p: Participant): void {
-    p.prefix = encoder.encode(`${p.name}: `);
+    p.prefix = linePrefix(`${p.name}: `);
   }
 
   idleText(ms: number): string {
@@ -263,14 +266,44 @@ export class Room implements Mode {
       return;
     }
     this.announce(p);
-    this.fanout.addLine(p.prefix, bytes, start, end, p, this.relayed);
+    this.fanout.addLine(p.prefix.bytes, bytes, start, end, p, this.relayed);
     if (!this.ctx.relayWriter) this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
+  }
+
+  /**
+   * The plain lines said at the start of `bytes[start, end)`, relayed,
+   * printed and kept all at once (see Fanout.addPlainLines); returns where
+   * it stopped. A newcomer's first line takes the way above: it announces
+   * the newcomer first.
+   */
+  private receivedPlain(p: Participant, bytes: Uint8Array, start: number, end: number): number {
+    if (!p.announced) return start;
+    return this.fanout.addPlainLines(p.prefix, bytes, start, end, this.ctx.maxLine, p, this.relayedLines);
   }
 
   /** A plain line as relayed (`NAME: TEXT\n`): printed and kept for newcomers straight from those bytes. */
   private readonly relayed = (bytes: Uint8Array, start: number, end: number): void => {
     this.ctx.relayWriter?.(bytes, start, end);
     if (this.ctx.history > 0) this.remember(copyOf(bytes, start, end));
+  };
+
+  /** Plain lines as relayed, newline-ended: printed at once; the last `history` of them kept. */
+  private readonly relayedLines = (bytes: Uint8Array, start: number, end: number): void => {
+    this.ctx.relayWriter?.(bytes, start, end);
+    const keep = this.ctx.history;
+    if (keep === 0) return;
+    // Where the last `keep` lines start, found from the end: earlier ones would only be shifted out.
+    let first = end;
+    for (let kept = 0; kept < keep && first > start; kept++) {
+      // Not before `start`: a negative position would count from the end.
+      const lf = first - 2 >= start ? bytes.lastIndexOf(LF, first - 2) : -1;
+      first = lf < start ? start : lf + 1;
+    }
+    for (let at = first; at < end; ) {
+      const next = bytes.indexOf(LF, at) + 1;
+      this.remember(copyOf(bytes, at, next));
+      at = next;
+    }
   };
 
   private guestName(): string {

@@ -41,7 +41,7 @@ export class LineFramer {
   constructor(
     private readonly maxLine: number,
     private readonly onLine: LineRangeHandler,
-    /** Offered the lines ahead whenever no line is part-way (and no `hold` is given); the rest go to `onLine`. */
+    /** Offered the lines ahead whenever no line is part-way; the rest go to `onLine`. `hold` is asked after each bulk too. */
     private readonly bulk?: BulkLineHandler,
   ) {}
 
@@ -53,9 +53,13 @@ export class LineFramer {
   push(bytes: Uint8Array, start = 0, end = bytes.length, hold?: () => boolean): number {
     let at = start;
     while (at < end) {
-      if (this.bulk && hold === undefined && this.heldLength === 0 && !this.skipping) {
-        at = this.bulk(bytes, at, end);
-        if (at >= end) return end;
+      if (this.bulk && this.heldLength === 0 && !this.skipping) {
+        const took = this.bulk(bytes, at, end);
+        if (took > at) {
+          at = took;
+          if (at >= end) return end;
+          if (hold?.()) return at;
+        }
       }
       let nl = bytes.indexOf(LF, at);
       if (nl >= end) nl = -1;

@@ -237,6 +237,10 @@ function wordsFor(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
   return words;
 }
 
+/** First bytes of a line `copyPlainLines` relays as said text: printable ASCII but blank and `/`. */
+const SAYING_START = new Uint8Array(256);
+for (let b = 0x21; b < 0x7f; b++) SAYING_START[b] = b === 0x2f ? 0 : 1;
+
 /** Bytes left in the input below which `copyPlainLines` reads byte by byte. */
 const WORDS_MIN = 256;
 
@@ -245,16 +249,31 @@ function hasSpecial(w: number): number {
   return (((w - 0x20202020) & ~w) | w | (w + 0x01010101)) & 0x80808080;
 }
 
+/** Where plain lines go for `copyPlainLines`: a buffer, a DataView of it (for the prefix's words), and how far it may be filled. */
+export interface PlainTarget {
+  dst: Uint8Array;
+  view: DataView;
+  limit: number;
+}
+
+export function plainTarget(dst: Uint8Array, limit = dst.length): PlainTarget {
+  return { dst, view: new DataView(dst.buffer, dst.byteOffset, dst.byteLength), limit };
+}
+
 /**
  * The fast path of printing received text: copies whole lines of
  * `src[start, end)` that are plain (tab and printable ASCII only, at most
- * `maxLine` bytes, CRLF or LF ended) to `dst` from `at` on, each as the
+ * `maxLine` bytes, CRLF or LF ended) to `target.dst` from `at` on, each as the
  * prefix + line + LF, which is what framing the lines and printing each with
  * `sanitizeInto` would write. Stops before the first line that is not plain
- * or not complete, or when what is left of `dst` up to `limit` might not hold
- * a line of `maxLine` bytes; sets `plainSpan`. Checks 4 bytes at a time and
- * makes no call per line but one native copy: a call per line cost more than
- * checking the line. `view` is a DataView of `dst`, for the prefix's words.
+ * or not complete, or when what is left of `dst` up to `target.limit` might
+ * not hold a line of `maxLine` bytes; sets `plainSpan`. Checks 4 bytes at a
+ * time and makes no call per line but one native copy: a call per line cost
+ * more than checking the line.
+ *
+ * `saying`: for a room, which relays a line as it is only when it is said
+ * text: it also stops before a line that is empty, starts with a blank (it
+ * may be all blanks) or starts with `/` (a command).
  */
 export function copyPlainLines(
   src: Uint8Array,
@@ -262,11 +281,11 @@ export function copyPlainLines(
   end: number,
   maxLine: number,
   prefix: LinePrefix,
-  dst: Uint8Array,
-  view: DataView,
+  target: PlainTarget,
   at: number,
-  limit: number,
+  saying = false,
 ): void {
+  const { dst, view, limit } = target;
   const base = src.byteOffset;
   const prefixWords = prefix.words;
   const prefixLength = prefix.bytes.length;
@@ -283,6 +302,7 @@ export function copyPlainLines(
     const scanEnd = Math.min(end, i + maxLine + 1);
     // Room for the prefix's padding too; the line's bytes overwrite it.
     if (i >= end || limit - n < prefixRoom + (scanEnd - i) + 1) break;
+    if (saying && !SAYING_START[src[i] ?? 0]) break;
     for (let k = 0; k < prefixWords.length; k++) view.setInt32(n + 4 * k, prefixWords[k] ?? 0, true);
     n += prefixLength;
     for (;;) {
