@@ -148,7 +148,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     data(socket, chunk) {
       const conn = socket.data?.conn;
       if (!conn || refused.has(conn)) return;
-      conn.lastRead = Date.now();
+      conn.heard = true;
       mode.data(conn, chunk);
     },
     drain(socket) {
@@ -177,9 +177,14 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   if (options.unix) await prepareUnixPath(options.unix);
   if (options.tls) await checkTlsPair(options.tls.cert, options.tls.key);
   const listener = listen(options, handler);
-  /** Disconnects the clients silent for the idle timeout. */
+  /** Disconnects the clients silent for the idle timeout: at most a tick or two late, never early. */
   function sweepIdle(now: number): void {
     for (const conn of conns) {
+      if (conn.heard) {
+        conn.heard = false;
+        conn.lastRead = now;
+        continue;
+      }
       // Not read because of others (a congested room, a full stdout) is not silence (see
       // Conn.restart); an echo client paused because it does not read its echo is idle.
       const heldBack = conn.pausedFor("room") || conn.pausedFor("output");

@@ -35,8 +35,14 @@ export class Conn {
   state: unknown = null;
   /** Called after the queue empties or shrinks through a drain. */
   onDrain: (() => void) | null = null;
-  /** Milliseconds since the epoch of the last byte received. */
+  /**
+   * Milliseconds since the epoch when input was last noticed: the server's
+   * tick sets it for connections `heard` from since the tick before, so a
+   * read costs no clock (idle time-outs are checked once a tick anyway).
+   */
   lastRead = Date.now();
+  /** Bytes came in since the last tick (see lastRead). */
+  heard = false;
   /** Milliseconds since the epoch of the last queued byte written (or the queue emptied). */
   lastProgress = Date.now();
   /** In this turn's list of connections to flush (see scheduleFlush). */
