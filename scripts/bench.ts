@@ -7,7 +7,11 @@
  * table of absolute figures and ratios. 127.0.0.1 only; every run is
  * bounded; about three minutes with the defaults.
  *
- *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start]
+ *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start,print]
+ *
+ * `print` times chat's sanitiser on random binary lines in-process beside
+ * the same algorithm in C (scripts/bench-print.c, checked to give the same
+ * output), next to what 0.8× the bare Bun echo's stream would leave for it.
  *
  * `--stdout FILE`: the chat server prints to FILE (a regular file) instead of
  * /dev/null, to check that the figures hold when printing really writes.
@@ -16,13 +20,26 @@ import { existsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Fields, machineTicks, median, pinned, runLoad, type Server, type ServerSpec, startServer } from "./bench-peers/procs.ts";
+import { SANITIZE_GROWTH, sanitizeInto } from "../src/text/sanitize.ts";
+import {
+  type Fields,
+  machineTicks,
+  median,
+  parseFields,
+  pinned,
+  runLoad,
+  type Server,
+  type ServerSpec,
+  startServer,
+} from "./bench-peers/procs.ts";
 import { renderTable } from "./bench-peers/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CHAT = join(ROOT, "dist/chat");
 const LOAD_SOURCE = join(ROOT, "scripts/bench-load.c");
 const LOAD = join(ROOT, "dist/bench-load");
+const PRINT_SOURCE = join(ROOT, "scripts/bench-print.c");
+const PRINT = join(ROOT, "dist/bench-print");
 const PEERS = join(ROOT, "scripts/bench-peers");
 const IDLE_CONNS = 10_000;
 const ROOM_HELLO = "/nick u{i}";
@@ -34,7 +51,7 @@ const { values: opts } = parseArgs({
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },
     stdout: { type: "string" },
-    only: { type: "string", default: "echo,room,idle,start" },
+    only: { type: "string", default: "echo,room,idle,start,print" },
   },
 });
 const RUNS = Math.max(1, Math.min(9, Number(opts.runs) || 3));
@@ -133,6 +150,7 @@ const echoCases: Case[] = [
   async (peer, server) => {
     const st = await load(["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384"], SECONDS);
     note(peer, "stream.mb", num(st, "mb_per_s"));
+    note(peer, "stream.cpu", num(st, "server_cpu_pct"));
     note(peer, "stream.client", num(st, "client_cpu_pct"));
     integrity(peer, st, ECHO_CHECKS);
   },
@@ -206,16 +224,61 @@ async function startCase(): Promise<void> {
   }
 }
 
+/** Lines of random binary the print case sanitises, each this long, this many rounds (the best counts). */
+const PRINT_LINES = 16_384;
+const PRINT_LINE_BYTES = 256;
+const PRINT_ROUNDS = 5;
+
+/**
+ * chat's sanitiser (what echo and oneway do to every received line before
+ * printing it) on the load generator's kind of bytes, in this process,
+ * beside the same algorithm compiled from C: what the work itself costs.
+ */
+async function printCase(): Promise<void> {
+  const input = new Uint8Array(PRINT_LINES * PRINT_LINE_BYTES);
+  let x = 12345;
+  for (let i = 0; i < input.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    input[i] = x >>> 24;
+  }
+  const out = new Uint8Array(PRINT_LINE_BYTES * SANITIZE_GROWTH);
+  let best = Number.POSITIVE_INFINITY;
+  let hash = 2166136261;
+  let outBytes = 0;
+  for (let round = 0; round < PRINT_ROUNDS; round++) {
+    const started = Bun.nanoseconds();
+    let sum = 0;
+    for (let line = 0; line < PRINT_LINES; line++) {
+      const end = sanitizeInto(input, line * PRINT_LINE_BYTES, (line + 1) * PRINT_LINE_BYTES, out, 0);
+      sum += end;
+      // FNV-1a of the output, as bench-print.c computes it (the first round; the others are timed).
+      if (round === 0) for (let k = 0; k < end; k++) hash = Math.imul(hash ^ (out[k] ?? 0), 16777619) >>> 0;
+    }
+    if (round > 0) best = Math.min(best, Bun.nanoseconds() - started);
+    outBytes = sum;
+  }
+  note("print", "js", best / input.length);
+  const c = parseFields((await Bun.$`${PRINT} ${PRINT_LINES} ${PRINT_LINE_BYTES} ${PRINT_ROUNDS}`.text()).trim());
+  note("print", "c", num(c, "ns_per_byte"));
+  if (num(c, "hash") !== hash || num(c, "out_bytes") !== outBytes) problems.push("print: the C sanitiser's output is not chat's");
+}
+
+/** Compiles a C helper of the bench unless it is up to date. */
+async function compile(source: string, binary: string): Promise<void> {
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return;
+  const cc = Bun.which("cc") ?? Bun.which("gcc");
+  if (!cc) throw new Error("the load generator is C: install a C compiler (cc or gcc)");
+  await Bun.$`${cc} -O2 -Wall -o ${binary} ${source}`.quiet();
+}
+
 async function prepare(): Promise<void> {
   if (process.platform !== "linux") throw new Error("the load generator uses epoll and /proc: Linux only");
   if (!existsSync(CHAT)) {
     console.error("building dist/chat ...");
     await Bun.$`${process.execPath} run build`.cwd(ROOT).quiet();
   }
-  if (existsSync(LOAD) && statSync(LOAD).mtimeMs >= statSync(LOAD_SOURCE).mtimeMs) return;
-  const cc = Bun.which("cc") ?? Bun.which("gcc");
-  if (!cc) throw new Error("the load generator is C: install a C compiler (cc or gcc)");
-  await Bun.$`${cc} -O2 -Wall -o ${LOAD} ${LOAD_SOURCE}`.quiet();
+  await compile(LOAD_SOURCE, LOAD);
+  await compile(PRINT_SOURCE, PRINT);
 }
 
 async function main(): Promise<void> {
@@ -224,6 +287,7 @@ async function main(): Promise<void> {
   const pins = pinned ? "server on CPU 0, load on CPU 1" : "not pinned (needs 2 CPUs and taskset)";
   console.error(`bench: ${RUNS} run(s) of ${SECONDS} s per echo case; ${pins}`);
   if (ONLY.has("start")) await startCase();
+  if (ONLY.has("print")) await step("print", printCase);
   if (ONLY.has("echo")) await step("echo", () => interleaved(echoPeers, echoCases, "echo.rss"));
   if (ONLY.has("room")) await step("room", () => interleaved(roomPeers, roomCases, "room.rss"));
   if (ONLY.has("idle")) {

@@ -131,6 +131,12 @@ export function renderTable(get: Get, sum: Sum): string {
   lines.push(
     `| 10,000 idle conns in a room (chat, default mode): set-up s / RSS MiB / peak MiB | ${room("idle.s", 2)} / ${room("idle.rss", 0)} / ${room("idle.peak", 0)} | | | | | each join is announced to everyone: n² notices |`,
   );
+  const print = (metric: string) => get("print", metric);
+  // A server at 0.8× bare Bun's stream with its CPU as busy has a quarter of bare Bun's time per byte left over.
+  const budget = (0.25 * 1000 * (get("bun", "stream.cpu") / 100)) / get("bun", "stream.mb");
+  lines.push(
+    `| printing random binary (256-byte lines) in-process, ns per byte | ${format(print("js"), 2)} | | | | | the same in C (cc -O2): ${format(print("c"), 2)}; 0.8× bare Bun's stream leaves: ${format(budget, 2)} |`,
+  );
   if (clientBound)
     lines.push("", "† the load generator was at ≥ 90 % of its CPU: that figure is its limit, not the server's (a floor for the server).");
   return lines.join("\n");
