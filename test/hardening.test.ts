@@ -527,6 +527,22 @@ describe("--idle-timeout", () => {
     expect(events).toContainEqual(expect.objectContaining({ type: "leave", name: "quiet", reason: "timed out" }));
   });
 
+  test("the time-out counts from a client's last input: never early, at most a couple of ticks late", async () => {
+    const s = await start({ idleTimeoutMs: 400 });
+    const c = await member(s.port, "talker");
+    // Input now and then keeps it; each line restarts the count.
+    for (let i = 0; i < 4; i++) {
+      await Bun.sleep(250);
+      await c.write(`still here ${i}\n`);
+    }
+    const lastInput = Date.now();
+    await c.waitLine("! no input for 400ms, disconnecting", 3000);
+    const after = Date.now() - lastInput;
+    expect(after).toBeGreaterThanOrEqual(400);
+    expect(after).toBeLessThan(400 + 2 * TICK_MS + 300);
+    expect(c.lines.filter((l) => l.startsWith("! no input"))).toHaveLength(1);
+  });
+
   test("echo: the silent client and one that stopped reading its echo are closed, the active one is not", async () => {
     const s = await start({ mode: "echo", idleTimeoutMs: 400 });
     const quiet = await client(s.port);
