@@ -62,11 +62,17 @@ describe("room", () => {
     expect(events).toContainEqual({ type: "join", name: "guest-1", peer: `127.0.0.1:${a.socket.localPort}` });
   });
 
-  test("a /nick as the first line comes before the join notice", async () => {
+  test("a /nick as the first line comes before the join notice, which follows it at once", async () => {
     await start();
     const a = await join("alice");
-    const b = await join("bob");
+    const b = await RawClient.connect(server?.port ?? 0);
+    clients.push(b);
+    await b.waitLine(/^\* welcome/);
+    const named = Date.now();
+    await b.write("/nick bob\n");
     await a.waitLine("* bob joined");
+    // Not the grace period: taking a name settles who joined.
+    expect(Date.now() - named).toBeLessThan(JOIN_GRACE_MS);
     expect(a.lines.some((l) => l.includes("guest-2"))).toBe(false);
     expect(b.lines.filter((l) => l.startsWith("* ")).length).toBe(2);
   });
