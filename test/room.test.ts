@@ -27,6 +27,18 @@ async function join(name?: string): Promise<RawClient> {
   return c;
 }
 
+/** A room printer of relayed bytes (as the CLI's plain output) that keeps what it printed. */
+function printedRelay() {
+  const decoder = new TextDecoder();
+  const printed = {
+    text: "",
+    write: (bytes: Uint8Array, start: number, end: number) => {
+      printed.text += decoder.decode(bytes.subarray(start, end));
+    },
+  };
+  return printed;
+}
+
 /** Lines after the greeting (and own rename confirmation). */
 const said = (c: RawClient) => c.lines.filter((l) => !l.startsWith("* welcome") && !l.startsWith("* you are now"));
 const consoleLines = () => events.map((e) => JSON.stringify(e));
@@ -258,12 +270,8 @@ describe("room", () => {
   });
 
   test("plain and other lines in one write: the same prefixes, order, printing and history on both paths", async () => {
-    let printed = "";
-    const decoder = new TextDecoder();
-    const relayWriter = (bytes: Uint8Array, start: number, end: number) => {
-      printed += decoder.decode(bytes.subarray(start, end));
-    };
-    await start({ history: 10, relayWriter });
+    const printed = printedRelay();
+    await start({ history: 10, relayWriter: printed.write });
     const a = await join("alice");
     const b = await join("bob");
     const sent = ["plain one", "h\u00e9llo w\u00f6rld", "\t tab and space", " ", "/me waves", "//slash", "esc \x1b[31m red", "plain two"];
@@ -282,7 +290,7 @@ describe("room", () => {
     ];
     expect(said(b).filter((l) => l.startsWith("alic") || l.startsWith("* alic"))).toEqual(expected);
     // Plain lines are printed from the bytes relayed; the rest are events.
-    expect(printed).toBe("alice: plain one\nalice: \t tab and space\nalice: plain two\nalicia: renamed\n");
+    expect(printed.text).toBe("alice: plain one\nalice: \t tab and space\nalice: plain two\nalicia: renamed\n");
     expect(events.filter((e) => e.type === "message").map((e) => e.text)).toEqual(["h\u00e9llo w\u00f6rld", "/slash", "esc ^[[31m red"]);
     const c = await join();
     await c.waitLine("alicia: renamed");
@@ -290,12 +298,8 @@ describe("room", () => {
   });
 
   test("thousands of plain lines in one write, past a batch: each whole, in order, printed once, the last kept", async () => {
-    let printed = "";
-    const decoder = new TextDecoder();
-    const relayWriter = (bytes: Uint8Array, start: number, end: number) => {
-      printed += decoder.decode(bytes.subarray(start, end));
-    };
-    await start({ history: 5, relayWriter });
+    const printed = printedRelay();
+    await start({ history: 5, relayWriter: printed.write });
     const a = await join("alice");
     const b = await join("bob");
     const sent: string[] = [];
@@ -308,7 +312,7 @@ describe("room", () => {
     // "/me waves" came after " indented", the 3,001st relayed line.
     const expected = [...relayed.slice(0, 3001), "* alice waves", ...relayed.slice(3001)];
     expect(said(b).filter((l) => l.startsWith("alice") || l === "* alice waves")).toEqual(expected);
-    expect(printed).toBe(`${relayed.join("\n")}\n`);
+    expect(printed.text).toBe(`${relayed.join("\n")}\n`);
     const c = await join();
     await c.write("/who\n");
     await c.waitLine(/^\* 4 here/);

@@ -278,17 +278,14 @@ export class Room implements Mode {
    */
   private receivedPlain(p: Participant, bytes: Uint8Array, start: number, end: number): number {
     if (!p.announced) return start;
-    return this.fanout.addPlainLines(p.prefix, bytes, start, end, this.ctx.maxLine, p, this.relayedLines);
+    return this.fanout.addPlainLines(p.prefix, bytes, start, end, this.ctx.maxLine, p, this.relayed);
   }
 
-  /** A plain line as relayed (`NAME: TEXT\n`): printed and kept for newcomers straight from those bytes. */
+  /**
+   * Plain lines as relayed (`NAME: TEXT\n` each, one or many): printed and
+   * kept for newcomers straight from those bytes, the last `history` of them.
+   */
   private readonly relayed = (bytes: Uint8Array, start: number, end: number): void => {
-    this.ctx.relayWriter?.(bytes, start, end);
-    if (this.ctx.history > 0) this.remember(copyOf(bytes, start, end));
-  };
-
-  /** Plain lines as relayed, newline-ended: printed at once; the last `history` of them kept. */
-  private readonly relayedLines = (bytes: Uint8Array, start: number, end: number): void => {
     this.ctx.relayWriter?.(bytes, start, end);
     const keep = this.ctx.history;
     if (keep === 0) return;
@@ -300,7 +297,7 @@ export class Room implements Mode {
       first = lf < start ? start : lf + 1;
     }
     for (let at = first; at < end; ) {
-      const next = bytes.indexOf(LF, at) + 1;
+      const next = bytes.indexOf(LF, at) + 1 || end;
       this.remember(copyOf(bytes, at, next));
       at = next;
     }
