@@ -267,7 +267,7 @@ async function printCase(): Promise<void> {
 async function compile(source: string, binary: string): Promise<void> {
   if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return;
   const cc = Bun.which("cc") ?? Bun.which("gcc");
-  if (!cc) throw new Error("the load generator is C: install a C compiler (cc or gcc)");
+  if (!cc) throw new Error("the bench's load generator and print helper are C: install a C compiler (cc or gcc)");
   await Bun.$`${cc} -O2 -Wall -o ${binary} ${source}`.quiet();
 }
 
