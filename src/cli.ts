@@ -3,11 +3,13 @@
  * The `chat` executable: routes `serve` and `connect` (citty), checks what
  * citty leaves unchecked, and maps failures to exit codes (1 runtime, 2 usage).
  */
-import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
+import { type ArgsDef, type CommandDef, runCommand } from "citty";
 import { version } from "../package.json";
 import { checkFlags } from "./commands/shared.ts";
 import { ChatError, UsageError } from "./errors.ts";
+import { helpWidth, renderHelp } from "./help.ts";
 import { colorEnabled, logger } from "./output.ts";
+import { closest } from "./text/suggest.ts";
 
 interface Command {
   def: CommandDef<ArgsDef>;
@@ -33,11 +35,18 @@ const main: CommandDef<ArgsDef> = {
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-async function help(command?: CommandDef<ArgsDef>, examples: string[] = []): Promise<string> {
-  let text = await renderUsage(command ?? main, command ? main : undefined);
-  if (examples.length > 0) text += `\n\nEXAMPLES\n\n${examples.map((line) => `  ${line}`).join("\n")}`;
-  if (!command) text += "\n\nExit codes: 0 done, 1 runtime failure, 2 usage error, 130 second Ctrl+C.";
-  return colorEnabled(process.stdout) ? `${text}\n` : `${text.replace(ANSI, "")}\n`;
+function help(command?: CommandDef<ArgsDef>, examples: string[] = []): Promise<string> {
+  return renderHelp(command ?? main, command ? main : undefined, {
+    width: helpWidth(process.stdout),
+    color: colorEnabled(process.stdout),
+    examples,
+    notes: command ? [] : ["Exit codes: 0 done, 1 runtime failure, 2 usage error, 130 second Ctrl+C."],
+  });
+}
+
+function unknownCommand(name: string): UsageError {
+  const guess = closest(name, Object.keys(commands));
+  return new UsageError(`unknown command ${name}${guess ? ` (did you mean ${guess}?)` : ""}\n${usageHint()}`);
 }
 
 function usageHint(name?: string): string {
@@ -56,7 +65,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   const load = commands[name];
-  if (!load) throw new UsageError(`unknown command ${name}\n${usageHint()}`);
+  if (!load) throw unknownCommand(name);
   const command = await load();
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")) {

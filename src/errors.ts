@@ -43,6 +43,16 @@ export function reason(error: unknown): string {
   return String(error);
 }
 
+/** macOS's AirPlay Receiver listens on these by default, so a Mac user's first `chat serve` may find 5000 taken. */
+const AIRPLAY_PORTS = [5000, 7000];
+
+/** What to try when a TCP port is taken. */
+export function portInUseHint(port: number, platform: NodeJS.Platform = process.platform): string {
+  const hint = "is another server running? try --port 0 or another port";
+  if (platform !== "darwin" || !AIRPLAY_PORTS.includes(port)) return hint;
+  return `${hint}; macOS's AirPlay Receiver uses port ${port}: turn it off in System Settings → General → AirDrop & Handoff`;
+}
+
 /** ECONNRESET and EPIPE are a peer leaving, not a failure of ours. */
 export function isPeerGone(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -4,7 +4,7 @@
  * mean is up to the mode (echo, oneway, twoway).
  */
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
-import { ChatError, reason } from "./errors.ts";
+import { ChatError, portInUseHint, reason } from "./errors.ts";
 import type { ChatEvent } from "./events.ts";
 import { echoMode } from "./modes/echo.ts";
 import type { LineWriterFactory, Mode, ModeContext, ModeName, RawWriter } from "./modes/mode.ts";
@@ -274,5 +274,6 @@ function listen(options: ServeOptions, socket: SocketHandler<ConnRef>): Listener
       if (code !== "EAFNOSUPPORT" && code !== "EADDRNOTAVAIL") break;
     }
   }
-  throw new ChatError(`cannot listen on ${formatHostPort(hosts[0] ?? "::", port)}: ${reason(failure)}`);
+  const hint = (failure as NodeJS.ErrnoException).code === "EADDRINUSE" ? ` (${portInUseHint(port)})` : "";
+  throw new ChatError(`cannot listen on ${formatHostPort(hosts[0] ?? "::", port)}: ${reason(failure)}${hint}`);
 }

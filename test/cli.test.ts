@@ -72,7 +72,7 @@ describe("usage", () => {
     ]) {
       expect(serve.stdout).toContain(flag);
     }
-    expect(serve.stdout).toContain("(Default: 5000)");
+    expect(serve.stdout).toContain("(default: 5000)");
     expect(serve.stdout).toContain("EXAMPLES");
     expect(serve.stdout).not.toContain("\x1b[");
     const connect = await runToEnd(["connect", "--help"]);
@@ -114,7 +114,7 @@ describe("runtime failures", () => {
     const s = await server(["--mode", "echo", "--host", "127.0.0.1"]);
     const r = await runToEnd(["serve", "--host", "127.0.0.1", "--port", String(s.port)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: cannot listen on 127.0.0.1:${s.port}: address already in use\n`);
+    expect(r.stderr).toMatch(new RegExp(`^error: cannot listen on 127.0.0.1:${s.port}: address already in use \\(.*--port 0.*\\)\n$`));
   });
 });
 

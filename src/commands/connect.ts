@@ -15,7 +15,7 @@ export const connectArgs = {
   timeout: {
     type: "string",
     default: `${DEFAULT_TIMEOUT_MS / 1000}s`,
-    description: "Give up connecting after this long (500ms, 10s, 1m; 0 = no limit)",
+    description: "Give up connecting after this long (500ms, 10s, 1m; 0 for no limit)",
   },
   retry: { type: "string", default: "0", description: "Try again this many times, with backoff, before giving up" },
   tls: { type: "boolean", description: "Connect with TLS, verifying the server against the system CAs" },

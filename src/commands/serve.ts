@@ -22,16 +22,27 @@ export const serveArgs = {
     valueHint: MODES.join("|"),
     description: "twoway = a chat room, echo = send every byte back, oneway = print what clients send",
   },
-  name: { type: "string", alias: "n", default: DEFAULTS.name, description: "The console's name in the room (twoway)" },
-  history: { type: "string", default: String(DEFAULTS.history), description: "Lines a newcomer gets on joining (0 = none)" },
+  name: { type: "string", alias: "n", default: DEFAULTS.name, description: "The console's name in the room" },
+  history: { type: "string", default: String(DEFAULTS.history), valueHint: "n", description: "Lines a newcomer is shown (0 = none)" },
   "max-clients": {
     type: "string",
     default: String(DEFAULTS.maxClients),
+    valueHint: "n",
     description: "Connections served at once; more are told and closed",
   },
-  "max-line": { type: "string", default: String(DEFAULTS.maxLine), description: "Longest line in bytes; longer ones are cut" },
-  "max-queue": { type: "string", default: "1m", description: "Bytes waiting for a client that does not read before it is dropped" },
-  "idle-timeout": { type: "string", default: "0", description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)" },
+  "max-line": { type: "string", default: String(DEFAULTS.maxLine), valueHint: "bytes", description: "Longest line; longer ones are cut" },
+  "max-queue": {
+    type: "string",
+    default: "1m",
+    valueHint: "bytes",
+    description: "Bytes waiting for a client that does not read before it is dropped",
+  },
+  "idle-timeout": {
+    type: "string",
+    default: "0",
+    valueHint: "time",
+    description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
+  },
   allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
   deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },
   log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file" },
@@ -125,6 +136,7 @@ export default defineCommand({
   meta: { name: "serve", description: "Run a chat room, an echo server or a print server" },
   args: serveArgs,
   async run({ args, rawArgs }) {
+    if (args._.length > 0) throw new UsageError(`unexpected argument ${args._[0]} (chat serve takes options only)`);
     configureLogger({ quiet: args.quiet, verbose: args.verbose });
     const options = serveOptions(args as ServeArgs, rawArgs);
     const mode = options.mode ?? DEFAULTS.mode;
