@@ -9,12 +9,23 @@ import type { Socket, SocketHandler } from "bun";
 import { ChatError, reason } from "./errors.ts";
 import { formatHostPort } from "./net/address.ts";
 import { Conn, type ConnRef } from "./net/conn.ts";
+import { FirstBytes, recordVerdict, SNIFF_WAIT_MS } from "./net/tls-sniff.ts";
 import { copyOf } from "./text/bytes.ts";
 import { formatDuration } from "./text/units.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5000;
+const SPEAKS_TLS = "the server speaks TLS: use --tls (or --ca FILE)";
+const NOT_TLS = "the server does not speak TLS";
+/**
+ * How a handshake fails when the server answered with something that is not
+ * TLS: text (a bad record header), our own ClientHello echoed back, or a
+ * close before the handshake was done (a plain chat server does that when
+ * it sees a ClientHello; Bun words it "…disconnected before secure TLS…").
+ */
+const NOT_TLS_ERRORS =
+  /WRONG_VERSION_NUMBER|wrong version|PACKET_LENGTH_TOO_LONG|packet length too long|unknown protocol|UNEXPECTED_MESSAGE|UNEXPECTED_RECORD|disconnected before secure TLS/i;
 
 export interface ConnectOptions {
   host?: string;
@@ -150,7 +161,7 @@ function connectTo(
     let settled = false;
     let current: Socket<ConnRef> | undefined;
     // Settle before terminating: terminate() runs the close handler at once.
-    const settle = (error: ChatError, socket = current) => {
+    const settle = (error: ChatError, socket: Socket<ConnRef> | null | undefined = current) => {
       if (!settled) {
         settled = true;
         clearTimeout(timer);
@@ -172,6 +183,19 @@ function connectTo(
       resolve(makeHandle(conn, label, tls ? fingerprintOf(socket) : undefined, pending, closed));
     };
     const timer = startTimer(timeoutMs, () => settle(timedOut()));
+    const deliver = (s: Socket<ConnRef>, chunk: Uint8Array) => {
+      if (pending.handler) pending.handler(chunk);
+      else if (s.data?.conn) pending.early.push(copyOf(chunk));
+    };
+    // A plain connection to a TLS server: its first bytes are a TLS record (an alert), not text.
+    const first = tls
+      ? null
+      : new FirstBytes(recordVerdict, SNIFF_WAIT_MS, (isTls, bytes) => {
+          if (isTls) {
+            pending.closeError = new ChatError(SPEAKS_TLS);
+            current?.data?.conn?.destroy();
+          } else if (current && bytes.length > 0) deliver(current, bytes);
+        });
 
     const socket: SocketHandler<ConnRef> = {
       open(s) {
@@ -179,23 +203,30 @@ function connectTo(
         if (!tls) ready(s);
       },
       handshake(s, success, authorizationError) {
-        if (authorizationError && !tls?.insecure) fail(`certificate verification failed: ${reason(authorizationError)}`, s);
+        // A failed handshake comes with its error in `authorizationError` too.
+        if (!success && NOT_TLS_ERRORS.test(authorizationError?.message ?? "")) {
+          settle(new ChatError(`cannot connect to ${label}: ${NOT_TLS}`), null);
+          // Ended, not reset: a reset can make a plain server lose our ClientHello unread (a chat server logs it).
+          s.end();
+        } else if (authorizationError && !tls?.insecure) fail(`certificate verification failed: ${reason(authorizationError)}`, s);
         else if (!success) fail("TLS handshake failed", s);
         else ready(s);
       },
       data(s, chunk) {
-        if (pending.handler) pending.handler(chunk);
-        else if (s.data?.conn) pending.early.push(copyOf(chunk));
+        if (first && !first.isDecided) first.push(chunk);
+        else deliver(s, chunk);
       },
       drain(s) {
         s.data?.conn?.drain();
       },
       end(s) {
+        first?.release();
         s.data?.conn?.peerEnd();
         // The server finished sending; closing our side completes the close.
         s.data?.conn?.end();
       },
       close(s, error) {
+        first?.cancel();
         if (!settled) {
           fail(error ? reason(error) : "connection closed during setup");
           return;

@@ -13,6 +13,7 @@ import { Room } from "./modes/room.ts";
 import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
 import { type Cidr, refusal } from "./net/cidr.ts";
 import { Conn, type ConnRef } from "./net/conn.ts";
+import { PlainPortGuard } from "./net/plain-port.ts";
 import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
 import { formatDuration } from "./text/units.ts";
 import { checkTlsPair } from "./tls.ts";
@@ -121,6 +122,18 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   };
   const mode = createMode(modeName, ctx, () => (options.onStopRequest ?? (() => void handle.close()))());
 
+  // A TLS client on a plain port: its ClientHello never reaches the mode, and it is told nothing more.
+  const plainPort = options.tls
+    ? null
+    : new PlainPortGuard(
+        (conn, bytes) => mode.data(conn, bytes),
+        (conn) => {
+          refused.add(conn);
+          status(`${conn.peer} tried TLS on a plain port`);
+          conn.end();
+        },
+      );
+
   /** Why a new connection from `address` may not stay, or null. */
   function admit(address: string): string | null {
     if (closing) return "server shutting down";
@@ -144,12 +157,13 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
       conns.add(conn);
       if (inputHeld) conn.pause("output");
       mode.open(conn);
+      plainPort?.open(conn);
     },
     data(socket, chunk) {
       const conn = socket.data?.conn;
       if (!conn || refused.has(conn)) return;
       conn.heard = true;
-      mode.data(conn, chunk);
+      if (!plainPort?.data(conn, chunk)) mode.data(conn, chunk);
     },
     drain(socket) {
       socket.data?.conn?.drain();
@@ -158,12 +172,14 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
       const conn = socket.data?.conn;
       if (!conn) return;
       conn.peerEnd();
+      plainPort?.end(conn);
       if (!refused.has(conn)) mode.end(conn);
     },
     close(socket, error) {
       const conn = socket.data?.conn;
       if (!conn) return;
       conn.markGone();
+      plainPort?.close(conn);
       refused.delete(conn);
       if (!conns.delete(conn)) return;
       if (error && !conn.leaveReason) conn.leaveReason = "error";

@@ -5,7 +5,7 @@
  * the first line is sent.
  */
 import type { ClientHandle } from "./client.ts";
-import { reason } from "./errors.ts";
+import { ChatError, reason } from "./errors.ts";
 import { type ChatEvent, parseLine } from "./events.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { colorEnabled, logger, StdoutWriter } from "./output.ts";
@@ -71,7 +71,8 @@ export class Session {
     this.terminal?.close();
     await this.out.drained();
     if (error && !this.out.isClosed) {
-      logger.error(`connection lost: ${reason(error)}`);
+      // A ChatError says what happened in full (the server speaks TLS).
+      logger.error(error instanceof ChatError ? error.message : `connection lost: ${reason(error)}`);
       return 1;
     }
     logger.info("disconnected");
