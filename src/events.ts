@@ -6,14 +6,20 @@
  */
 export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "error" | "shutdown";
 
+/** Notices a client acts on (see docs/events.md); the rest have no kind. */
+export type NoticeKind = "welcome" | "who" | "bye" | "shutdown";
+/** Errors a client acts on (see docs/events.md); the rest have no code. */
+export type ErrorCode = "name-taken" | "name-invalid" | "kicked" | "unknown-command" | "line-cut";
+
 export type ChatEvent =
   | { type: "message"; from?: string; to?: string; text: string }
   | { type: "action"; from: string; text: string }
-  | { type: "notice"; text: string }
-  | { type: "error"; text: string }
+  | { type: "notice"; text: string; kind?: NoticeKind; members?: string[] }
+  | { type: "error"; text: string; code?: ErrorCode }
   | { type: "join"; name: string; peer: string }
   | { type: "leave"; name: string; peer: string; reason: LeaveReason }
-  | { type: "rename"; from: string; to: string };
+  /** `self`: told to the renamed member alone, before the room knows it (`you are now NAME`). */
+  | { type: "rename"; from: string; to: string; self?: boolean };
 
 function leaveText(name: string, reason: LeaveReason): string {
   switch (reason) {
@@ -47,21 +53,24 @@ export function eventLine(event: ChatEvent): string {
     case "leave":
       return `* ${leaveText(event.name, event.reason)}`;
     case "rename":
-      return `* ${event.from} is now ${event.to}`;
+      return event.self ? `* you are now ${event.to}` : `* ${event.from} is now ${event.to}`;
   }
 }
 
 /**
- * The JSON form: every object has `ts` and `type`; actions and renames are
- * notices (with the participants named), joins and leaves carry the peer.
+ * The JSON form of `--json`: every object has `ts` and `type`; actions and
+ * renames are notices with a `kind` (and the participants named), joins and
+ * leaves carry the peer. A room's clients get the shapes of room/wire.ts.
  */
 export function eventJson(event: ChatEvent, ts: Date): string {
   const stamp = ts.toISOString();
   switch (event.type) {
     case "action":
-      return JSON.stringify({ ts: stamp, type: "notice", text: eventLine(event).slice(2), from: event.from });
-    case "rename":
-      return JSON.stringify({ ts: stamp, type: "notice", text: eventLine(event).slice(2), from: event.from, to: event.to });
+      return JSON.stringify({ ts: stamp, type: "notice", kind: "action", text: eventLine(event).slice(2), from: event.from });
+    case "rename": {
+      const { from, to } = event;
+      return JSON.stringify({ ts: stamp, type: "notice", kind: "rename", text: eventLine(event).slice(2), from, to });
+    }
     default:
       return JSON.stringify({ ts: stamp, ...event });
   }

@@ -8,10 +8,21 @@
  * The room flushes before anything whose order matters (a line to one
  * member, a member joining or leaving) and at the end of each event it
  * handles; a batch never waits past the current event-loop turn.
+ *
+ * While some members take JSON events, each batch has a JSON copy gathered
+ * beside it (`json`), with the same lines left out for the same members,
+ * sealed and sent with it: a member gets one or the other, in the same order.
  */
+import { PLAIN_LINE_JSON_EXTRA } from "../room/wire.ts";
 import { copyBytes } from "../text/bytes.ts";
-import { copyPlainLines, type LinePrefix, type PlainTarget, plainSpan, plainTarget } from "../text/sanitize.ts";
-import type { RawWriter } from "./mode.ts";
+import { copyPlainLines, type LinePrefix, type PlainTarget, plainCount, plainSpan, plainTarget } from "../text/sanitize.ts";
+
+/**
+ * Sees room lines as queued: `bytes[start, end)`, `lines` whole lines said by
+ * `sender`, valid only during the call. It may add their JSON to the batch's
+ * JSON copy (`Fanout.json`), and nothing else to the fanout.
+ */
+export type RelayedLines<Member> = (bytes: Uint8Array, start: number, end: number, lines: number, sender: Member) => void;
 
 /**
  * A batch is sealed at this size, so flow control (checked per send) still
@@ -37,7 +48,14 @@ export class FanoutBatch<Member> {
   constructor(
     readonly bytes: Uint8Array,
     private readonly exclusions: Exclusion<Member>[],
+    /** The same lines as JSON, when some members take JSON. */
+    private readonly json: FanoutBatch<Member> | null = null,
   ) {}
+
+  /** What a member that takes JSON gets; null when nothing. */
+  forJson(member: Member): Uint8Array | null {
+    return this.json?.for(member) ?? null;
+  }
 
   /** What `member` gets; null when every line is excluded for it. */
   for(member: Member): Uint8Array | null {
@@ -74,6 +92,53 @@ function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8A
   return out;
 }
 
+/** Leaves the range `bytes[start, end)` out for `except`: a sender's lines one after another are one range. */
+function exclude<Member>(exclusions: Exclusion<Member>[], start: number, end: number, except: Member | undefined): void {
+  if (except === undefined) return;
+  const last = exclusions[exclusions.length - 1];
+  if (last && last.member === except && last.end === start) last.end = end;
+  else exclusions.push({ member: except, start, end });
+}
+
+/** The JSON copy of the batch being gathered. It never sends by itself: the two are sealed together. */
+export class JsonLane<Member> {
+  buffer = Buffer.allocUnsafe(FANOUT_BATCH_BYTES * 2);
+  used = 0;
+  private exclusions: Exclusion<Member>[] = [];
+
+  /** Makes room for `most` more bytes (growing, since it cannot send); returns where they go. */
+  reserve(most: number): number {
+    if (this.used + most > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + most));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    return this.used;
+  }
+
+  /** Adds `text` (whole lines with their newlines) for every member but `except`. */
+  add(text: string, except: Member | undefined): void {
+    const at = this.reserve(text.length * UTF8_MAX_PER_UNIT);
+    this.added(at, at + this.buffer.write(text, at, "utf8"), except);
+  }
+
+  /** What was written from `start` to `end` (after `reserve`) is lines that `except` does not get. */
+  added(start: number, end: number, except: Member | undefined): void {
+    this.used = end;
+    exclude(this.exclusions, start, end, except);
+  }
+
+  seal(): FanoutBatch<Member> | null {
+    if (this.used === 0) return null;
+    const batch = new FanoutBatch(new Uint8Array(this.buffer.subarray(0, this.used)), this.exclusions);
+    this.used = 0;
+    this.exclusions = [];
+    // A batch of many short lines may have grown it far: let that go.
+    if (this.buffer.length > FANOUT_BATCH_BYTES * 4) this.buffer = Buffer.allocUnsafe(FANOUT_BATCH_BYTES * 2);
+    return batch;
+  }
+}
+
 export class Fanout<Member> {
   private buffer = Buffer.allocUnsafe(FANOUT_BATCH_BYTES * 2);
   /** The buffer for `copyPlainLines`, filled up to about a batch. */
@@ -81,31 +146,46 @@ export class Fanout<Member> {
   private used = 0;
   private exclusions: Exclusion<Member>[] = [];
   private scheduled = false;
+  /** The JSON copy of the batch, while some members take JSON (see `setJson`). */
+  json: JsonLane<Member> | null = null;
+  private spareJson: JsonLane<Member> | null = null;
 
   /** `deliver` sends a sealed batch to every member (see FanoutBatch.for). */
   constructor(private readonly deliver: (batch: FanoutBatch<Member>) => void) {}
 
-  /** Queues `text` (a whole line with its newline) for every member but `except`. */
-  add(text: string, except?: Member): void {
+  /** Gathers a JSON copy of each batch from now on, or stops; what was gathered goes out first. */
+  setJson(on: boolean): void {
+    if (on === (this.json !== null)) return;
+    this.flush();
+    if (on) this.json = this.spareJson ??= new JsonLane<Member>();
+    else this.json = null;
+  }
+
+  /**
+   * Queues `text` (a whole line with its newline) for every member but
+   * `except`, and `json` (its JSON line, newline included) to the JSON copy.
+   */
+  add(text: string, except?: Member, json?: string): void {
     const start = this.reserve(text.length * UTF8_MAX_PER_UNIT);
     this.used += this.buffer.write(text, start, "utf8");
+    if (json !== undefined) this.json?.add(json, except);
     this.added(start, except);
   }
 
   /**
    * Queues `prefix` + `bytes[start, end)` + a newline, bytes that are already
-   * safe to relay as they are (a plain line said in the room): no string is
-   * made or encoded for it. `onLine` sees the whole line as queued, valid
-   * only during the call.
+   * safe to relay as they are (a plain line said in the room by `sender`,
+   * who does not get it): no string is made or encoded for it. `onLine`
+   * sees the whole line as queued.
    */
-  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, except?: Member, onLine?: RawWriter): void {
+  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, sender: Member, onLine?: RelayedLines<Member>): void {
     const at = this.reserve(prefix.length + (end - start) + 1);
     let n = copyBytes(prefix, 0, prefix.length, this.buffer, at);
     n = copyBytes(bytes, start, end, this.buffer, n);
     this.buffer[n] = LF;
     this.used = n + 1;
-    onLine?.(this.buffer, at, this.used);
-    this.added(at, except);
+    onLine?.(this.buffer, at, this.used, 1, sender);
+    this.added(at, sender);
   }
 
   /**
@@ -113,8 +193,8 @@ export class Fanout<Member> {
    * `copyPlainLines`, `saying`), each as `prefix` + line + newline, all at
    * once, for every member but `except`; returns where it stopped (`start`
    * when it took none). It stops once the batch is full, so flow control
-   * acts between batches as it does between lines. `onLines` sees the lines
-   * as queued, valid only during the call.
+   * acts between batches as it does between lines; with a JSON copy, once
+   * that could be full. `onLines` sees the lines as queued.
    */
   addPlainLines(
     prefix: LinePrefix,
@@ -123,15 +203,17 @@ export class Fanout<Member> {
     end: number,
     maxLine: number,
     except: Member,
-    onLines?: RawWriter,
+    onLines?: RelayedLines<Member>,
   ): number {
     // Filled to FANOUT_BATCH_BYTES or a little past it, as lines one by one would.
-    this.target.limit = Math.min(this.buffer.length, FANOUT_BATCH_BYTES + prefix.words.length * 4 + maxLine + 1);
+    let limit = FANOUT_BATCH_BYTES + prefix.words.length * 4 + maxLine + 1;
+    if (this.json) limit = Math.min(limit, this.used + jsonShare(this.json.used, prefix, maxLine));
+    this.target.limit = Math.min(this.buffer.length, limit);
     copyPlainLines(bytes, start, end, maxLine, prefix, this.target, this.used, true);
     if (plainSpan.read === start) return start;
     const at = this.used;
     this.used = plainSpan.wrote;
-    onLines?.(this.buffer, at, this.used);
+    onLines?.(this.buffer, at, this.used, plainCount.lines, except);
     this.added(at, except);
     return plainSpan.read;
   }
@@ -148,13 +230,8 @@ export class Fanout<Member> {
 
   /** The bytes from `start` to `used` are a line that `except` does not get. */
   private added(start: number, except: Member | undefined): void {
-    if (except !== undefined) {
-      // A sender's lines one after another are one range to leave out.
-      const last = this.exclusions[this.exclusions.length - 1];
-      if (last && last.member === except && last.end === start) last.end = this.used;
-      else this.exclusions.push({ member: except, start, end: this.used });
-    }
-    if (this.used >= FANOUT_BATCH_BYTES) this.flush();
+    exclude(this.exclusions, start, this.used, except);
+    if (this.used >= FANOUT_BATCH_BYTES || (this.json !== null && this.json.used >= FANOUT_BATCH_BYTES)) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -166,9 +243,21 @@ export class Fanout<Member> {
     this.scheduled = false;
     if (this.used === 0) return;
     // A copy that receivers' queues may keep; the buffer is reused at once.
-    const batch = new FanoutBatch(new Uint8Array(this.buffer.subarray(0, this.used)), this.exclusions);
+    const batch = new FanoutBatch(new Uint8Array(this.buffer.subarray(0, this.used)), this.exclusions, this.json?.seal() ?? null);
     this.used = 0;
     this.exclusions = [];
     this.deliver(batch);
   }
+}
+
+/**
+ * How many bytes of plain lines said with `prefix` to take at once so that
+ * their JSON fits in what is left of the JSON copy's batch (a line's JSON
+ * takes at most twice its text and PLAIN_LINE_JSON_EXTRA), but at least one
+ * line of `maxLine` bytes.
+ */
+function jsonShare(jsonUsed: number, prefix: LinePrefix, maxLine: number): number {
+  const perTextByte = 2 + PLAIN_LINE_JSON_EXTRA / (prefix.bytes.length + 2);
+  const oneLine = prefix.words.length * 4 + maxLine + 2;
+  return Math.max(oneLine, Math.floor(Math.max(0, FANOUT_BATCH_BYTES - jsonUsed) / perTextByte));
 }

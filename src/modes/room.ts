@@ -1,42 +1,28 @@
 /**
  * twoway: a room. Every connection is a participant and so is the server's
  * console. Lines are relayed as `NAME: TEXT`, one prefix per line; notices
- * start with `* `, errors to one participant with `! `.
- *
- * Flow control: when a receiver has more than ROOM_HIGH_WATER bytes waiting,
- * the room stops reading from every client (TCP back-pressure on senders),
- * and stops relaying the rest of a read already taken (see LineInput), until
- * it drains below ROOM_LOW_WATER. So a fast sender is slowed, not cut, and
- * every reader gets every line.
- *
- * A receiver that takes nothing for STALL_MS while holding the room up is
- * stalled: the room stops waiting for it and goes on. Its queue keeps growing
- * (it loses nothing if it reads again in time: it then holds the room again),
- * and when the queue passes `maxQueue` it is dropped as too slow. So one
- * stalled reader delays the others once, by STALL_MS plus at most one tick.
+ * start with `* `, errors to one participant with `! `. A connection may ask
+ * for its events as JSON instead (docs/events.md). Slow receivers: see
+ * room-flow.ts.
  */
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { Conn } from "../net/conn.ts";
-import { copyOf } from "../text/bytes.ts";
+import { RECENT_MIN_LINES, RecentLines } from "../room/recent.ts";
+import { eventsReply, wireJson, writePlainLinesJson } from "../room/wire.ts";
 import { decodeLine, isPlain, type LinePrefix, linePrefix } from "../text/sanitize.ts";
 import { formatDuration } from "../text/units.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
 import { LineInput } from "./input.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 import { handleInput } from "./room-commands.ts";
+import { RoomFlow } from "./room-flow.ts";
+
+export { ROOM_HIGH_WATER, STALL_MS } from "./room-flow.ts";
 
 /** A newcomer's join is announced after its first line or this long after connecting, so a client's `/nick` comes first. */
 export const JOIN_GRACE_MS = 400;
-export const ROOM_HIGH_WATER = 256 * 1024;
-const ROOM_LOW_WATER = 64 * 1024;
-/**
- * How long a congested receiver may take nothing before the room stops waiting
- * for it: long enough for a reader that is merely slower than the sender (the
- * kernel takes more each time a third of its send buffer frees up, every few
- * milliseconds on loopback or a LAN), short enough that a stalled one holds
- * the room up only for a moment.
- */
-export const STALL_MS = 500;
+/** A JSON replay takes at most this share of `--max-queue`: the lines said meanwhile need room too. */
+const REPLAY_QUEUE_SHARE = 0.5;
 
 export interface Participant {
   name: string;
@@ -48,11 +34,16 @@ export interface Participant {
   announced: boolean;
   joinTimer: Timer | null;
   input: LineInput | null;
+  /** Tells the room's lines apart by who said them (the console is 0). */
+  serial: number;
+  /** Takes JSON events (`/events json`). */
+  json: boolean;
+  /** Room lines numbered above this were sent to it as plain text (since it connected, or last asked for text). */
+  textFrom: number;
 }
 
 const encoder = new TextEncoder();
 const NO_PREFIX = linePrefix("");
-const LF = 0x0a;
 const SLASH = 0x2f;
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -70,21 +61,24 @@ function plainSaying(bytes: Uint8Array, start: number, end: number): boolean {
 export class Room implements Mode {
   readonly members = new Map<string, Participant>();
   readonly console: Participant;
-  private readonly history: Uint8Array[] = [];
+  /** The room lines kept: history for newcomers and replays for JSON clients. */
+  private readonly recent: RecentLines;
+  /** `{"id":"START-`, the start of each room line's JSON. */
+  private readonly idHead: Uint8Array;
   /** Broadcast lines gathered per audience: one send per member per batch (see Fanout). */
   private readonly fanout = new Fanout<Participant>((batch) => this.deliver(batch));
-  /** Receivers over the high-water mark that the room waits for. */
-  private readonly congested = new Set<Participant>();
-  /** Receivers over the high-water mark that stopped reading: the room does not wait. */
-  private readonly stalled = new Set<Participant>();
+  private readonly flow: RoomFlow;
   private guests = 0;
-  private paused = false;
-  private releasing = false;
+  private serials = 0;
+  private jsonMembers = 0;
 
   constructor(
     readonly ctx: ModeContext,
     readonly stop: () => void = () => {},
   ) {
+    this.flow = new RoomFlow(this.members, ctx.maxQueue, () => this.fanout.flush());
+    this.recent = new RecentLines(Date.now(), Math.max(ctx.history, RECENT_MIN_LINES));
+    this.idHead = encoder.encode(`{"id":"${this.recent.start}-`);
     this.console = {
       name: ctx.name,
       prefix: NO_PREFIX,
@@ -93,6 +87,9 @@ export class Room implements Mode {
       announced: true,
       joinTimer: null,
       input: null,
+      serial: 0,
+      json: false,
+      textFrom: 0,
     };
     this.named(this.console);
     this.members.set(ctx.name.toLowerCase(), this.console);
@@ -109,27 +106,32 @@ export class Room implements Mode {
       announced: false,
       joinTimer: null,
       input: null,
+      serial: ++this.serials,
+      json: false,
+      textFrom: this.recent.last,
     };
     this.named(p);
     p.input = new LineInput(
       this.ctx.maxLine,
       (bytes, start, end, cut) => this.received(p, bytes, start, end, cut),
-      () => this.paused,
+      () => this.flow.paused,
       // Plain lines relayed many at a time need a printer of bytes: events are made per line.
       this.ctx.relayWriter ? (bytes, start, end) => this.receivedPlain(p, bytes, start, end) : undefined,
     );
     conn.state = p;
-    conn.onDrain = () => this.drained(p);
+    conn.onDrain = () => this.flow.drained(p);
     this.members.set(p.name.toLowerCase(), p);
     const others = this.members.size - 1;
     this.tell(p, {
       type: "notice",
+      kind: "welcome",
       text: `welcome, you are ${p.name} (${others} ${others === 1 ? "other" : "others"} here; /nick NAME to rename, /help for commands)`,
     });
     // One send for the whole history: each send may be a write of its own.
-    if (this.history.length > 0) conn.send(Buffer.concat(this.history));
+    const history = this.ctx.history > 0 ? this.recent.tail(this.ctx.history) : null;
+    if (history) conn.send(history);
     p.joinTimer = setTimeout(() => this.announce(p), JOIN_GRACE_MS);
-    if (this.paused) conn.pause("room");
+    if (this.flow.paused) conn.pause("room");
   }
 
   data(conn: Conn, chunk: Uint8Array): void {
@@ -151,8 +153,8 @@ export class Room implements Mode {
     const p = conn.state as Participant;
     if (p.joinTimer) clearTimeout(p.joinTimer);
     if (this.members.get(p.name.toLowerCase()) === p) this.members.delete(p.name.toLowerCase());
-    this.uncongest(p);
-    this.stalled.delete(p);
+    this.flow.forget(p);
+    this.takesJson(p, false);
     if (p.announced) {
       this.broadcast({ type: "leave", name: p.name, peer: p.peer, reason: conn.leaveReason ?? "closed" }, p);
     }
@@ -171,16 +173,11 @@ export class Room implements Mode {
   }
 
   tick(now: number): void {
-    for (const p of this.congested) {
-      if (p.conn && now - p.conn.lastProgress > STALL_MS) {
-        this.uncongest(p);
-        this.stalled.add(p);
-      }
-    }
+    this.flow.tick(now);
   }
 
   shutdown(): void {
-    this.broadcast({ type: "notice", text: "server shutting down" });
+    this.broadcast({ type: "notice", kind: "shutdown", text: "server shutting down" });
     // The server closes every connection next: the notice must be queued first.
     this.fanout.flush();
   }
@@ -190,27 +187,28 @@ export class Room implements Mode {
     this.fanout.flush();
   }
 
-  /** Sends an event to everyone but `except`; the console always sees it. */
+  /** Sends an event to everyone but `except` (who said it, for a room line); the console always sees it. */
   broadcast(event: ChatEvent, except?: Participant): void {
     const line = `${eventLine(event)}\n`;
-    this.fanout.add(line, except);
+    let json: string | undefined;
+    if (event.type === "message" || event.type === "action") {
+      const ts = Date.now();
+      const bytes = encoder.encode(line);
+      const seq = this.recent.add(bytes, 0, bytes.length, 1, except?.serial ?? 0, ts);
+      if (this.fanout.json) json = `${wireJson(event, ts, this.recent.id(seq))}\n`;
+    } else if (this.fanout.json) json = `${wireJson(event, Date.now())}\n`;
+    this.fanout.add(line, except, json);
     this.ctx.emit(event);
-    if ((event.type === "message" || event.type === "action") && this.ctx.history > 0) this.remember(encoder.encode(line));
-  }
-
-  private remember(line: Uint8Array): void {
-    this.history.push(line);
-    if (this.history.length > this.ctx.history) this.history.shift();
   }
 
   /** A batch of broadcast lines, one shared chunk, to every open member but `except`. */
   private deliver(batch: FanoutBatch<Participant>): void {
     for (const m of this.members.values()) {
       if (!m.conn?.isOpen) continue;
-      const bytes = batch.for(m);
+      const bytes = m.json ? batch.forJson(m) : batch.for(m);
       if (!bytes) continue;
       m.conn.send(bytes);
-      this.watch(m);
+      this.flow.watch(m);
     }
   }
 
@@ -221,8 +219,52 @@ export class Room implements Mode {
       this.ctx.emit(event);
       return;
     }
-    p.conn.send(encoder.encode(`${eventLine(event)}\n`));
-    this.watch(p);
+    p.conn.send(encoder.encode(p.json ? `${wireJson(event, Date.now())}\n` : `${eventLine(event)}\n`));
+    this.flow.watch(p);
+  }
+
+  /**
+   * `/events json [after=ID]` or `/events text` (docs/events.md). What was
+   * queued for `p` goes out in the format it had; JSON starts with the
+   * `ready` object and the lines replayed.
+   */
+  events(p: Participant, format: "json" | "text", after?: string): void {
+    if (!p.conn) {
+      this.tell(p, { type: "error", text: "/events is for connections" });
+      return;
+    }
+    this.fanout.flush();
+    if (format === "text") {
+      if (p.json) p.textFrom = this.recent.last;
+      this.takesJson(p, false);
+      return;
+    }
+    const replay = this.recent.replay(after, this.ctx.history, p.textFrom, p.serial);
+    this.takesJson(p, true);
+    // Asked again later, the window starts here: what follows is sent as JSON.
+    p.textFrom = this.recent.last;
+    const reply = eventsReply(
+      Date.now(),
+      p.name,
+      this.names(),
+      replay,
+      (seq) => this.recent.id(seq),
+      this.ctx.maxQueue * REPLAY_QUEUE_SHARE,
+    );
+    p.conn.send(encoder.encode(reply));
+    this.flow.watch(p);
+  }
+
+  private takesJson(p: Participant, json: boolean): void {
+    if (p.json === json) return;
+    p.json = json;
+    this.jsonMembers += json ? 1 : -1;
+    this.fanout.setJson(this.jsonMembers > 0);
+  }
+
+  /** Every name in the room, sorted. */
+  names(): string[] {
+    return [...this.members.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
   }
 
   /** Announces a newcomer once: after its first line, or when the grace period ends. */
@@ -260,7 +302,7 @@ export class Room implements Mode {
    * (`say`), without a string made, parsed and encoded again per line.
    */
   private received(p: Participant, bytes: Uint8Array, start: number, end: number, cut: boolean): void {
-    if (cut) this.tell(p, { type: "error", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
+    if (cut) this.tell(p, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` });
     if (!plainSaying(bytes, start, end)) {
       handleInput(this, p, decodeLine(bytes.subarray(start, end)));
       return;
@@ -283,24 +325,18 @@ export class Room implements Mode {
 
   /**
    * Plain lines as relayed (`NAME: TEXT\n` each, one or many): printed and
-   * kept for newcomers straight from those bytes, the last `history` of them.
+   * kept straight from those bytes, and written as JSON for the members
+   * that take it.
    */
-  private readonly relayed = (bytes: Uint8Array, start: number, end: number): void => {
+  private readonly relayed = (bytes: Uint8Array, start: number, end: number, lines: number, p: Participant): void => {
     this.ctx.relayWriter?.(bytes, start, end);
-    const keep = this.ctx.history;
-    if (keep === 0) return;
-    // Where the last `keep` lines start, found from the end: earlier ones would only be shifted out.
-    let first = end;
-    for (let kept = 0; kept < keep && first > start; kept++) {
-      // Not before `start`: a negative position would count from the end.
-      const lf = first - 2 >= start ? bytes.lastIndexOf(LF, first - 2) : -1;
-      first = lf < start ? start : lf + 1;
-    }
-    for (let at = first; at < end; ) {
-      const next = bytes.indexOf(LF, at) + 1 || end;
-      this.remember(copyOf(bytes, at, next));
-      at = next;
-    }
+    const ts = Date.now();
+    const seq = this.recent.add(bytes, start, end, lines, p.serial, ts);
+    const json = this.fanout.json;
+    if (!json) return;
+    const at = json.used;
+    const wrote = writePlainLinesJson(json, this.idHead, bytes, start, end, lines, p.prefix.bytes.length, seq, ts, p.name);
+    json.added(at, wrote, p);
   };
 
   private guestName(): string {
@@ -308,65 +344,5 @@ export class Room implements Mode {
     do name = `guest-${++this.guests}`;
     while (this.members.has(name));
     return name;
-  }
-
-  /** After queueing for `p`: drop it past `maxQueue`, or make the room wait for it. */
-  private watch(p: Participant): void {
-    const conn = p.conn;
-    if (!conn || conn.queued <= ROOM_HIGH_WATER) return;
-    if (conn.queued > this.ctx.maxQueue) {
-      this.drop(p);
-      return;
-    }
-    if (!this.stalled.has(p)) this.congest(p);
-  }
-
-  private congest(p: Participant): void {
-    if (this.congested.has(p)) return;
-    this.congested.add(p);
-    if (!this.paused) {
-      this.paused = true;
-      for (const m of this.members.values()) m.conn?.pause("room");
-    }
-  }
-
-  /** `p`'s queue shrank: a stalled receiver reads again, a congested one may be done. */
-  private drained(p: Participant): void {
-    const queued = p.conn?.queued ?? 0;
-    if (this.stalled.delete(p)) {
-      if (queued > ROOM_HIGH_WATER) this.congest(p);
-    } else if (this.congested.has(p) && queued <= ROOM_LOW_WATER) this.uncongest(p);
-  }
-
-  private uncongest(p: Participant): void {
-    if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused) return;
-    this.paused = false;
-    this.release();
-  }
-
-  /**
-   * The room flows again: each member's lines held back mid-read go out
-   * first, then its socket is read again; a line that congests the room again
-   * stops this, and the members not reached stay paused until next time.
-   */
-  private release(): void {
-    if (this.releasing) return;
-    this.releasing = true;
-    for (const m of this.members.values()) {
-      if (this.paused) break;
-      const done = m.input?.release() !== false;
-      // Sending what it released may congest the room again (watch runs per batch).
-      this.fanout.flush();
-      if (done && !this.paused) m.conn?.resume("room");
-    }
-    this.releasing = false;
-  }
-
-  private drop(p: Participant): void {
-    if (!p.conn || p.conn.isGone) return;
-    p.conn.leaveReason = "too slow";
-    this.uncongest(p);
-    this.stalled.delete(p);
-    p.conn.destroy();
   }
 }

@@ -11,6 +11,7 @@ export type Input =
   | { kind: "help" }
   | { kind: "quit" }
   | { kind: "kick"; name: string }
+  | { kind: "events"; format: "json" | "text"; after?: string }
   | { kind: "usage"; text: string }
   | { kind: "unknown"; command: string };
 
@@ -19,6 +20,7 @@ export const USAGE = {
   me: "/me ACTION",
   msg: "/msg NAME TEXT",
   kick: "/kick NAME",
+  events: "/events json [after=ID] | text",
 } as const;
 
 export const HELP: readonly string[] = [
@@ -63,7 +65,18 @@ export function parseInput(line: string): Input {
       return { kind: "quit" };
     case "kick":
       return rest && !/\s/.test(rest) ? { kind: "kick", name: rest } : { kind: "usage", text: USAGE.kick };
+    case "events":
+      return parseEvents(rest);
     default:
       return { kind: "unknown", command: `/${match?.[1] ?? ""}` };
   }
+}
+
+/** `/events json [after=ID]` or `/events text`: how a program asks for JSON events (docs/events.md). */
+function parseEvents(rest: string): Input {
+  const [format, option, ...more] = rest.split(/\s+/);
+  const after = option === undefined ? undefined : /^after=(\S+)$/.exec(option)?.[1];
+  if (format === "text" && option === undefined) return { kind: "events", format };
+  if (format === "json" && more.length === 0 && (option === undefined || after !== undefined)) return { kind: "events", format, after };
+  return { kind: "usage", text: USAGE.events };
 }

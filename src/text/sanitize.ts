@@ -221,6 +221,8 @@ export function linePrefix(text: string): LinePrefix {
 
 /** Where `copyPlainLines` stopped: the input consumed and the end of what it wrote. */
 export const plainSpan = { read: 0, wrote: 0 };
+/** How many lines `copyPlainLines` copied (a room numbers them). */
+export const plainCount = { lines: 0 };
 
 /**
  * An Int32Array over the last source's whole buffer, so 4 bytes are read and
@@ -295,6 +297,7 @@ export function copyPlainLines(
   let n = at;
   let lineIn = start;
   let lineOut = at;
+  let count = 0;
   lines: for (;;) {
     lineIn = i;
     lineOut = n;
@@ -326,10 +329,12 @@ export function copyPlainLines(
       n = copyBytes(src, lineIn, i, dst, n);
       dst[n++] = LF;
       i = nl + 1;
+      count++;
       continue lines;
     }
   }
   // The line being copied when it stopped is left for the general path.
   plainSpan.read = lineIn;
   plainSpan.wrote = lineOut;
+  plainCount.lines = count;
 }

@@ -1,0 +1,119 @@
+/**
+ * How a room waits for receivers that fall behind.
+ *
+ * When a receiver has more than ROOM_HIGH_WATER bytes waiting, the room stops
+ * reading from every client (TCP back-pressure on senders), and stops
+ * relaying the rest of a read already taken (see LineInput), until it drains
+ * below ROOM_LOW_WATER. So a fast sender is slowed, not cut, and every reader
+ * gets every line.
+ *
+ * A receiver that takes nothing for STALL_MS while holding the room up is
+ * stalled: the room stops waiting for it and goes on. Its queue keeps growing
+ * (it loses nothing if it reads again in time: it then holds the room again),
+ * and when the queue passes `maxQueue` it is dropped as too slow. So one
+ * stalled reader delays the others once, by STALL_MS plus at most one tick.
+ */
+import type { Participant } from "./room.ts";
+
+export const ROOM_HIGH_WATER = 256 * 1024;
+const ROOM_LOW_WATER = 64 * 1024;
+/**
+ * How long a congested receiver may take nothing before the room stops waiting
+ * for it: long enough for a reader that is merely slower than the sender (the
+ * kernel takes more each time a third of its send buffer frees up, every few
+ * milliseconds on loopback or a LAN), short enough that a stalled one holds
+ * the room up only for a moment.
+ */
+export const STALL_MS = 500;
+
+export class RoomFlow {
+  /** Receivers over the high-water mark that the room waits for. */
+  private readonly congested = new Set<Participant>();
+  /** Receivers over the high-water mark that stopped reading: the room does not wait. */
+  private readonly stalled = new Set<Participant>();
+  /** The room has stopped reading from its clients. */
+  paused = false;
+  private releasing = false;
+
+  constructor(
+    private readonly members: Map<string, Participant>,
+    private readonly maxQueue: number,
+    /** Sends the room's gathered lines (see Fanout.flush). */
+    private readonly flush: () => void,
+  ) {}
+
+  /** After queueing for `p`: drop it past `maxQueue`, or make the room wait for it. */
+  watch(p: Participant): void {
+    const conn = p.conn;
+    if (!conn || conn.queued <= ROOM_HIGH_WATER) return;
+    if (conn.queued > this.maxQueue) {
+      this.drop(p);
+      return;
+    }
+    if (!this.stalled.has(p)) this.congest(p);
+  }
+
+  /** `p`'s queue shrank: a stalled receiver reads again, a congested one may be done. */
+  drained(p: Participant): void {
+    const queued = p.conn?.queued ?? 0;
+    if (this.stalled.delete(p)) {
+      if (queued > ROOM_HIGH_WATER) this.congest(p);
+    } else if (this.congested.has(p) && queued <= ROOM_LOW_WATER) this.uncongest(p);
+  }
+
+  /** Congested receivers that took nothing for STALL_MS are stalled: the room stops waiting for them. */
+  tick(now: number): void {
+    for (const p of this.congested) {
+      if (p.conn && now - p.conn.lastProgress > STALL_MS) {
+        this.uncongest(p);
+        this.stalled.add(p);
+      }
+    }
+  }
+
+  /** `p` is gone. */
+  forget(p: Participant): void {
+    this.uncongest(p);
+    this.stalled.delete(p);
+  }
+
+  private congest(p: Participant): void {
+    if (this.congested.has(p)) return;
+    this.congested.add(p);
+    if (!this.paused) {
+      this.paused = true;
+      for (const m of this.members.values()) m.conn?.pause("room");
+    }
+  }
+
+  private uncongest(p: Participant): void {
+    if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused) return;
+    this.paused = false;
+    this.release();
+  }
+
+  /**
+   * The room flows again: each member's lines held back mid-read go out
+   * first, then its socket is read again; a line that congests the room again
+   * stops this, and the members not reached stay paused until next time.
+   */
+  private release(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    for (const m of this.members.values()) {
+      if (this.paused) break;
+      const done = m.input?.release() !== false;
+      // Sending what it released may congest the room again (watch runs per batch).
+      this.flush();
+      if (done && !this.paused) m.conn?.resume("room");
+    }
+    this.releasing = false;
+  }
+
+  private drop(p: Participant): void {
+    if (!p.conn || p.conn.isGone) return;
+    p.conn.leaveReason = "too slow";
+    this.forget(p);
+    p.conn.destroy();
+  }
+}
