@@ -5,22 +5,24 @@
  */
 import { createInterface } from "node:readline";
 import type { ServerHandle } from "./server.ts";
-import { Terminal } from "./terminal.ts";
+import { LineEditor } from "./tty/editor.ts";
+import { STAMP_WIDTH } from "./view.ts";
 
 export interface ConsoleHandle {
   print(text: string): void;
+  /** Gives the terminal back (the line editor puts it in raw mode). */
+  close(): void;
 }
 
 export function attachConsole(server: ServerHandle, interactive: boolean): ConsoleHandle | null {
   if (interactive && process.stdin.isTTY && process.stdout.isTTY) {
-    const terminal = new Terminal({
-      line: (line) => {
-        terminal.eraseEntered(line);
-        server.say(line);
+    return new LineEditor(
+      {
+        line: (line) => server.say(line),
+        leave: () => process.kill(process.pid, "SIGINT"),
       },
-      close: () => process.kill(process.pid, "SIGINT"),
-    });
-    return terminal;
+      { indent: STAMP_WIDTH },
+    );
   }
   try {
     const lines = createInterface({ input: process.stdin, terminal: false });

@@ -1,22 +1,27 @@
 /**
  * What `chat connect` does once connected: copies stdin to the server and the
- * server to stdout, on a terminal through a line editor and otherwise as a
- * transparent byte pipe (like nc). In a room it takes the user's name before
- * the first line is sent.
+ * server to stdout. On a terminal it runs the line editor; from a pipe it is
+ * a transparent byte pipe (like nc) unless the server is a room, which it
+ * recognises by the greeting and then speaks to in JSON events (RoomLink),
+ * rendering them (View). It takes the user's name before anything is sent,
+ * and on a terminal it reconnects when the link is lost (Reconnector).
  */
 import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
-import { type ChatEvent, parseLine } from "./events.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { colorEnabled, logger, StdoutWriter } from "./output.ts";
-import { Printer } from "./printer.ts";
-import { Terminal } from "./terminal.ts";
+import { type RoomEvent, RoomLink } from "./room-link.ts";
+import { Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
 import { decodeLine } from "./text/sanitize.ts";
+import { completer } from "./tty/complete.ts";
+import { LineEditor } from "./tty/editor.ts";
+import { STAMP_WIDTH, View } from "./view.ts";
 
 /** A room greets first; other servers are given this long (at least) to do so. */
 export const GREETING_WAIT_MS = 300;
-const GREETING = /^\* welcome, you are ([A-Za-z0-9_.-]{1,24}) .*\/nick/;
+/** The longest greeting wait, however slow the link. */
+const GREETING_WAIT_MAX_MS = 2000;
 /** Stop reading stdin while this much is waiting to be sent. */
 const INPUT_HIGH_WATER = 1024 * 1024;
 /** Long enough for any line a chat server sends; longer ones are cut for display. */
@@ -28,146 +33,260 @@ export interface SessionOptions {
   json?: boolean;
   /** How long connecting took: the greeting wait scales with it on slow links. */
   connectMs?: number;
+  /** Connect again when the link is lost (default: on a terminal). */
+  reconnect?: boolean;
+  bell?: boolean;
+  timestamps?: boolean;
+  /** Opens a new connection for a reconnect. */
+  reopen?: () => Promise<ClientHandle>;
+  /** `connected to …` and the like. */
+  label?: string;
 }
+
+/**
+ * How one connection ended: closed by the server, lost by an error, or with
+ * an exit code decided already (a refused name, a TLS mismatch).
+ */
+type Ending = { kind: "closed" } | { kind: "error"; why: string } | { kind: "final"; code: number };
 
 export class Session {
   private readonly out = new StdoutWriter();
-  private readonly terminal: Terminal | null;
-  private readonly printer: Printer;
-  private readonly lines: LineSplitter | null;
-  private readonly held: Uint8Array[] = [];
-  private ready = false;
-  private room = false;
-  private me: string | undefined;
+  private readonly editor: LineEditor | null;
+  private readonly view: View;
+  private client: ClientHandle;
+  private link: RoomLink | null = null;
+  private lastId: string | undefined;
+  private name: string | undefined;
+  /** Input waits until the server is known (and in a room until our name is settled, from a pipe). */
+  private held: Uint8Array[] | null = [];
   private inputDone = false;
-  private sawFirst = false;
-  private onFirst: (() => void) | null = null;
+  private leaving = false;
+  /** The room said goodbye (`/quit`) or kicked us: no reconnect. */
+  private final = false;
+  private refused = false;
+  private wake: (() => void) | null = null;
 
   constructor(
-    private readonly client: ClientHandle,
+    client: ClientHandle,
     private readonly options: SessionOptions,
   ) {
+    this.client = client;
+    this.name = options.name || undefined;
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !options.json;
-    this.terminal = interactive ? new Terminal({ line: (line) => this.typed(line), close: () => this.leave() }) : null;
-    const style = options.json ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
-    this.printer = new Printer((text) => this.print(text), { style });
-    const byLine = options.json === true || process.stdout.isTTY === true;
-    this.lines = byLine ? new LineSplitter(DISPLAY_MAX_LINE, (line) => this.received(decodeLine(line))) : null;
+    const style = options.json ? "json" : interactive ? "tty" : "plain";
+    const color = interactive && colorEnabled(process.stdout);
+    this.view = new View((text, bell) => this.print(text, bell), {
+      style,
+      color,
+      timestamps: interactive && options.timestamps !== false,
+      bell: options.bell !== false,
+    });
+    this.editor = interactive
+      ? new LineEditor(
+          {
+            line: (line) => this.typed(line),
+            leave: () => this.leave(),
+            complete: completer(() => this.link),
+          },
+          { indent: options.timestamps === false ? 2 : STAMP_WIDTH },
+        )
+      : null;
     if (!interactive) this.readStdin();
-    this.out.onClosed = () => client.conn.destroy();
+    this.out.onClosed = () => this.client.conn.destroy();
   }
 
-  /** Runs until the connection closes; resolves with the exit code. */
+  /** Runs until the user leaves or the server closes for good; resolves with the exit code. */
   async run(): Promise<number> {
-    const sniffer = new LineSplitter(1024, (line) => this.first(decodeLine(line)));
-    this.client.onData((chunk) => {
-      if (!this.sawFirst) sniffer.push(chunk);
-      if (this.lines) this.lines.push(chunk);
+    const reconnect = (this.options.reconnect ?? this.editor !== null) && this.options.reopen !== undefined;
+    for (let first = true; ; first = false) {
+      const ending = await this.attach(first);
+      if (ending.kind === "final") return this.finish(ending.code);
+      if (!reconnect || this.leaving || this.final) {
+        return this.finish(ending.kind === "error" && !this.leaving ? this.lost(ending.why) : 0);
+      }
+      const next = await this.reconnect(ending.kind === "error" ? ending.why : "the server closed the connection");
+      if (!next) return this.finish(0);
+      this.client = next;
+    }
+  }
+
+  private async finish(code: number): Promise<number> {
+    this.editor?.close();
+    await this.out.drained();
+    if (code === 0 && !this.refused) logger.info("disconnected");
+    return code;
+  }
+
+  private lost(why: string): number {
+    if (this.out.isClosed) return 0;
+    logger.error(why);
+    return 1;
+  }
+
+  /** One connection, from its first byte to its close. */
+  private async attach(first: boolean): Promise<Ending> {
+    const client = this.client;
+    this.link = null;
+    this.held ??= [];
+    const lines = new LineSplitter(DISPLAY_MAX_LINE, (line) => this.received(decodeLine(line)));
+    const byteMode = this.view.options.style === "plain";
+    const probe = new Probe((verdict, bytes, greeting) => {
+      if (verdict === "room") this.joined(greeting ?? "", first);
+      else this.release();
+      if (verdict === "room" || !byteMode) lines.push(bytes);
+      else if (!this.out.bytes(bytes)) this.backpressure();
+    });
+    client.onData((chunk) => {
+      if (!probe.decided) probe.push(chunk);
+      else if (this.link || !byteMode) lines.push(chunk);
       else if (!this.out.bytes(chunk)) this.backpressure();
     });
-    await this.greet();
-    const error = await this.client.closed;
-    this.lines?.flush();
-    this.terminal?.close();
-    await this.out.drained();
-    if (error && !this.out.isClosed) {
-      // A ChatError says what happened in full (the server speaks TLS).
-      logger.error(error instanceof ChatError ? error.message : `connection lost: ${reason(error)}`);
-      return 1;
-    }
-    logger.info("disconnected");
-    return 0;
+    this.waitForGreeting(first);
+    const error = await client.closed;
+    probe.end();
+    lines.flush();
+    if (this.refused) return { kind: "final", code: 1 };
+    if (error instanceof ChatError) return { kind: "final", code: this.lost(error.message) };
+    if (error) return { kind: "error", why: `connection lost: ${reason(error)}` };
+    return { kind: "closed" };
   }
 
-  /** The server's first line tells whether it is a room, and our name there. */
-  private first(line: string): void {
-    this.sawFirst = true;
-    const greeting = GREETING.exec(line);
-    if (greeting) {
-      this.room = true;
-      this.me = greeting[1];
+  /** Holds input until a room's greeting came or the wait is over (echo and oneway never greet). */
+  private waitForGreeting(first: boolean): void {
+    if (!this.name && first) {
+      this.release();
+      return;
     }
-    this.onFirst?.();
+    const wait = first
+      ? Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, 4 * (this.options.connectMs ?? 0)))
+      : GREETING_WAIT_MAX_MS;
+    const timer = setTimeout(() => {
+      if (!this.link) this.release();
+    }, wait);
+    this.client.closed.then(() => clearTimeout(timer));
   }
 
-  /**
-   * With a name to take, waits (briefly) for a room's greeting and sends
-   * `/nick` before anything else; then releases input held meanwhile. Echo and
-   * oneway servers never greet, so nothing extra is ever sent to them.
-   */
-  private async greet(): Promise<void> {
-    const name = this.options.name;
-    if (name && !this.sawFirst) {
-      const wait = Math.min(2000, Math.max(GREETING_WAIT_MS, 4 * (this.options.connectMs ?? 0)));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.onFirst = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        this.client.closed.then(() => resolve());
-      });
-      this.onFirst = null;
+  /** The server is a room: ask for events, take our name, then let input flow. */
+  private joined(greeting: string, first: boolean): void {
+    if (first) this.view.event({ type: "notice", kind: "welcome", text: greeting.slice(2) }, "");
+    const link = new RoomLink(
+      greeting,
+      {
+        send: (line) => this.client.send(`${line}\n`),
+        event: (event) => this.roomEvent(event),
+        settled: () => this.nameOrRelease(link),
+      },
+      this.lastId,
+    );
+    this.link = link;
+  }
+
+  private nameOrRelease(link: RoomLink): void {
+    const name = this.name;
+    if (name && name.toLowerCase() !== link.me.toLowerCase()) {
+      this.client.send(`/nick ${name}\n`);
+      // From a pipe, nothing is sent until the room has said yes to the name.
+      if (!this.editor) return;
     }
-    if (this.room && name && name !== this.me) this.client.send(`/nick ${name}\n`);
-    this.ready = true;
-    for (const chunk of this.held.splice(0)) this.client.send(chunk);
+    this.release();
+  }
+
+  private roomEvent(event: RoomEvent): void {
+    const link = this.link;
+    if (!link) return;
+    if (event.id) this.lastId = event.id;
+    if (event.type === "ready") this.introduce(event);
+    if (event.code === "kicked" || event.kind === "bye") this.final = true;
+    if (this.held && this.name && !this.editor) this.checkName(event, link, this.name);
+    this.view.event(event, link.me);
+  }
+
+  /** Before replayed lines: what they are. */
+  private introduce(ready: RoomEvent): void {
+    const count = ready.replay ?? 0;
+    const missed = this.lastId !== undefined;
+    if (missed && ready.complete === false) this.view.note("some lines said while you were away are no longer held");
+    if (count > 0) this.view.note(missed ? `${count} said while you were away` : `${count} earlier ${count === 1 ? "line" : "lines"}`);
+  }
+
+  /** From a pipe: the name is ours (input flows) or refused (nothing is sent; exit 1). */
+  private checkName(event: RoomEvent, link: RoomLink, name: string): void {
+    if (link.me.toLowerCase() === name.toLowerCase()) {
+      this.release();
+    } else if (event.type === "error" && (event.code?.startsWith("name-") || link.format === "text")) {
+      this.refused = true;
+      this.held = [];
+      logger.error(`name ${name} is taken`);
+      this.client.conn.end(CLOSE_GRACE_MS);
+    }
+  }
+
+  private release(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    for (const chunk of held) this.client.send(chunk);
     if (this.inputDone) this.client.finish();
   }
 
   private send(bytes: Uint8Array): void {
-    if (this.ready) this.client.send(bytes);
-    else this.held.push(bytes);
+    if (this.held) this.held.push(bytes);
+    else this.client.send(bytes);
   }
 
   private readStdin(): void {
     const stdin = process.stdin;
     stdin.on("data", (chunk: Buffer) => {
       this.send(chunk);
-      if (this.client.conn.queued > INPUT_HIGH_WATER) stdin.pause();
+      if (this.client.conn.queued > INPUT_HIGH_WATER) {
+        stdin.pause();
+        this.client.conn.onDrain = () => {
+          if (this.client.conn.queued <= INPUT_HIGH_WATER / 4) stdin.resume();
+        };
+      }
     });
-    this.client.conn.onDrain = () => {
-      if (this.client.conn.queued <= INPUT_HIGH_WATER / 4) stdin.resume();
+    const done = () => {
+      this.inputDone = true;
+      if (!this.held) this.client.finish();
     };
-    stdin.on("end", () => {
-      this.inputDone = true;
-      if (this.ready) this.client.finish();
-    });
-    stdin.on("error", () => {
-      this.inputDone = true;
-      if (this.ready) this.client.finish();
-    });
+    stdin.on("end", done);
+    stdin.on("error", done);
   }
 
   private typed(line: string): void {
+    if (this.wake || this.client.conn.isGone) {
+      // Not connected: the line stays in the draft until the link is back.
+      this.editor?.setDraft(line);
+      this.view.note("not connected yet; your line is kept");
+      return;
+    }
     this.send(Buffer.from(`${line}\n`));
-    const own = this.room && this.me && line.trim() !== "" && (!line.startsWith("/") || line.startsWith("//"));
-    if (own && this.terminal) {
-      const text = line.startsWith("//") ? line.slice(1) : line;
-      this.terminal.replaceEntered(line, formatOwn(this.printer, { type: "message", from: this.me ?? "", text }));
+    const link = this.link;
+    if (!link) {
+      if (line !== "") this.view.line(line);
+      return;
+    }
+    if (line.startsWith("/me ") && line.length > 4) {
+      this.roomEvent({ type: "notice", kind: "action", from: link.me, text: `${link.me} ${line.slice(4)}` });
+    } else if (line.trim() !== "" && (!line.startsWith("/") || line.startsWith("//"))) {
+      this.roomEvent({ type: "message", from: link.me, text: line.startsWith("//") ? line.slice(1) : line });
     }
   }
 
-  /** Ctrl+D or Ctrl+C on the terminal: half-close and let the server finish. */
+  /** Ctrl+D or Ctrl+C on an empty line: half-close and let the server finish (or stop waiting). */
   private leave(): void {
-    this.client.conn.end(CLOSE_GRACE_MS);
+    this.leaving = true;
+    if (this.wake) this.wake();
+    else this.client.conn.end(CLOSE_GRACE_MS);
   }
 
   private received(line: string): void {
-    const event: ChatEvent = this.room ? parseLine(line) : { type: "message", text: line };
-    if (this.room && event.type === "notice") this.trackName(event.text);
-    this.printer.event(event);
+    if (this.link) this.link.line(line);
+    else this.view.line(line);
   }
 
-  private trackName(text: string): void {
-    const renamed = /^(?:you are now (\S+)|(\S+) is now (\S+))$/.exec(text);
-    if (!renamed) return;
-    if (renamed[1]) this.me = renamed[1];
-    else if (renamed[2] === this.me) this.me = renamed[3];
-  }
-
-  private print(text: string): void {
-    if (this.terminal) this.terminal.print(text);
+  private print(text: string, bell: boolean): void {
+    if (this.editor) this.editor.print(text, bell);
     else this.out.text(text);
   }
 
@@ -176,12 +295,47 @@ export class Session {
     this.client.conn.pause();
     process.stdout.once("drain", () => this.client.conn.resume());
   }
+
+  /** Tries again with backoff until connected or the user leaves; null when they left. */
+  private async reconnect(why: string): Promise<ClientHandle | null> {
+    const reopen = this.options.reopen;
+    if (!reopen) return null;
+    this.name = this.link && !/^guest-\d+$/.test(this.link.me) ? this.link.me : this.name;
+    this.status(`${why}; reconnecting`);
+    for (let attempt = 0; !this.leaving; attempt++) {
+      await this.pause(backoff(attempt));
+      if (this.leaving) break;
+      try {
+        const client = await reopen();
+        this.status(`reconnected to ${client.label}`);
+        return client;
+      } catch (error) {
+        logger.debug(`reconnect: ${reason(error)}`);
+      }
+    }
+    return null;
+  }
+
+  /** Waits `ms`, or less when the user leaves meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(resolve, ms);
+    this.wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    await promise;
+    this.wake = null;
+  }
+
+  private status(text: string): void {
+    if (this.editor) this.view.note(text);
+    else logger.info(text);
+  }
 }
 
-function formatOwn(printer: Printer, event: ChatEvent): string {
-  let text = "";
-  new Printer((t) => {
-    text = t;
-  }, printer.options).event(event);
-  return text;
+/** Reconnect delays: 0.25 s doubling to 5 s, each within ±20 % so clients of one server spread out. */
+export function backoff(attempt: number): number {
+  const base = Math.min(5000, 250 * 2 ** attempt);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
 }

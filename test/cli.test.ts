@@ -309,14 +309,17 @@ describe("twoway end to end", () => {
     expect(s.stdout()).toMatch(/^127\.0\.0\.1:\d+: hi\n$/);
   });
 
-  test("--name taken: the server's name is kept and the user is told", async () => {
+  test("--name taken, piped: nothing is sent and the client exits 1", async () => {
     const s = await server([]);
     const first = await RawClient.connect(s.port);
     await first.write("/nick alice\n");
     await first.waitLine("* you are now alice");
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "Alice"], "hello\n");
-    expect(r.stdout).toContain("! the name alice is taken");
-    await first.waitLine(/^guest-\d+: hello$/);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("name Alice is taken");
+    // Its leaving is the last the room hears of it: nothing it had to say came before.
+    await first.waitLine(/^\* guest-\d+ left$/);
+    expect(first.lines.filter((line) => line.includes("hello"))).toEqual([]);
     first.close();
   });
 

@@ -25,6 +25,16 @@ export const connectArgs = {
     description: "Verify the server against this CA or self-signed certificate (PEM); implies --tls",
   },
   insecure: { type: "boolean", description: "TLS without verifying the server's certificate (warns); implies --tls" },
+  reconnect: {
+    type: "boolean",
+    description:
+      "Reconnect when the link is lost, keeping the draft and showing what was missed (default: on a terminal; --no-reconnect turns it off)",
+  },
+  bell: {
+    type: "boolean",
+    description: "Ring the bell for a line that names you or a private message (default: on; --no-bell turns it off)",
+  },
+  timestamps: { type: "boolean", description: "Show when each line was said, on a terminal (default: on; --no-timestamps turns it off)" },
   ...transportArgs,
   ...outputArgs,
 } as const;
@@ -79,6 +89,15 @@ export default defineCommand({
     const connectMs = performance.now() - started;
     logger.info(`connected to ${targetLabel(options)}`);
     if (client.fingerprint) logger.info(`server certificate sha256 ${client.fingerprint}`);
-    process.exitCode = await new Session(client, { name: options.name, json: args.json, connectMs }).run();
+    const session = new Session(client, {
+      name: options.name,
+      json: args.json,
+      connectMs,
+      reconnect: args.reconnect,
+      bell: args.bell,
+      timestamps: args.timestamps,
+      reopen: () => connect({ ...options, retry: 0 }),
+    });
+    process.exitCode = await session.run();
   },
 });

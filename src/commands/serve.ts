@@ -8,6 +8,7 @@ import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status 
 import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
+import type { ConsoleHandle } from "../server-console.ts";
 import { linePrefix } from "../text/sanitize.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
@@ -144,6 +145,7 @@ export default defineCommand({
     let print = (text: string) => out.text(text);
     const log = args.log ? openLog(args.log) : undefined;
     let server: ServerHandle | null = null;
+    let console: ConsoleHandle | null = null;
     const stopped = Promise.withResolvers<void>();
     const stop = () => {
       server?.close().then(() => stopped.resolve());
@@ -163,10 +165,12 @@ export default defineCommand({
     if (mode === "twoway") {
       // Loaded once listening: the line editor (node:readline) is not needed to start serving.
       const { attachConsole } = await import("../server-console.ts");
-      const console = attachConsole(server, args.json !== true);
-      if (console) print = (text) => console.print(text);
+      const attached = attachConsole(server, args.json !== true);
+      console = attached;
+      if (attached) print = (text) => attached.print(text);
     }
     await stopped.promise;
+    console?.close();
     log?.flush();
     // What stdout has not taken yet is lost at exit; a stuck reader must not keep the server up.
     await out.drained(SHUTDOWN_GRACE_MS);

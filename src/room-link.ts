@@ -1,0 +1,198 @@
+/**
+ * The client's side of a room, one connection at a time: it recognises the
+ * room by its greeting, asks for JSON events (docs/events.md), and turns what
+ * arrives into `RoomEvent`s: from the JSON objects, or, from a server that
+ * does not know `/events`, from its plain lines (the fallback). It follows the
+ * user's name, the members (for Tab) and the last room line's id (for a
+ * reconnect without gaps). No sockets here: it is fed lines and given a way
+ * to send.
+ */
+import { parseLine } from "./events.ts";
+import { sanitize } from "./text/sanitize.ts";
+
+/** A room's greeting: the first line a room sends to every newcomer. */
+export const GREETING = /^\* welcome, you are ([A-Za-z0-9_.-]{1,24}) .*\/nick/;
+
+/** One event of the room as the client renders it (the JSON objects of docs/events.md). */
+export interface RoomEvent {
+  type: string;
+  text: string;
+  ts?: string;
+  id?: string;
+  from?: string;
+  to?: string;
+  name?: string;
+  kind?: string;
+  code?: string;
+  reason?: string;
+  members?: string[];
+  history?: boolean;
+  replay?: number;
+  complete?: boolean;
+}
+
+const STRING_FIELDS = ["ts", "id", "from", "to", "name", "kind", "code", "reason", "text"] as const;
+
+/** Reads one JSON object line; every string is made safe to print (a server is a peer too). */
+export function parseEvent(line: string): RoomEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const raw = value as Record<string, unknown>;
+  if (typeof raw.type !== "string") return null;
+  const event: RoomEvent = { type: sanitize(raw.type), text: "" };
+  for (const field of STRING_FIELDS) {
+    const v = raw[field];
+    if (typeof v === "string") event[field] = sanitize(v);
+  }
+  if (Array.isArray(raw.members)) event.members = raw.members.filter((m) => typeof m === "string").map(sanitize);
+  if (raw.history === true) event.history = true;
+  if (typeof raw.replay === "number" && Number.isSafeInteger(raw.replay) && raw.replay >= 0) event.replay = raw.replay;
+  if (typeof raw.complete === "boolean") event.complete = raw.complete;
+  return event;
+}
+
+/** A plain room line as an event (the fallback for servers without `/events`). */
+export function eventOfLine(line: string): RoomEvent {
+  const event = parseLine(line);
+  switch (event.type) {
+    case "message":
+      return { type: "message", text: event.text, from: event.from, to: event.to };
+    case "notice":
+    case "error":
+      return { type: event.type, text: event.text };
+    default:
+      return { type: "notice", text: line.replace(/^\* /, "") };
+  }
+}
+
+/** The line a plain client sees for this event (the wire format of a room). */
+export function plainLine(event: RoomEvent): string {
+  switch (event.type) {
+    case "message":
+      if (event.from === undefined) return event.text;
+      return event.to === undefined ? `${event.from}: ${event.text}` : `${event.from} -> ${event.to}: ${event.text}`;
+    case "error":
+      return `! ${event.text}`;
+    default:
+      return `* ${event.text}`;
+  }
+}
+
+export interface RoomLinkHandlers {
+  send: (line: string) => void;
+  event: (event: RoomEvent) => void;
+  /** The room answered the `/events` request (json) or refused it (text); input may flow. */
+  settled: (format: "json" | "text") => void;
+}
+
+type Phase = "asking" | "json" | "text";
+
+export class RoomLink {
+  me: string;
+  readonly members = new Set<string>();
+  private phase: Phase = "asking";
+  /** Plain lines that came before the answer: replayed as JSON, or shown if the answer is no. */
+  private held: string[] = [];
+  /** Replayed lines still to come after `ready`, and the plain form of those that came. */
+  private replaying = 0;
+  private readonly replayed = new Set<string>();
+
+  constructor(
+    greeting: string,
+    private readonly handlers: RoomLinkHandlers,
+    private lastId?: string,
+  ) {
+    this.me = GREETING.exec(greeting)?.[1] ?? "";
+    handlers.send(lastId ? `/events json after=${lastId}` : "/events json");
+  }
+
+  /** The id of the last room line seen (on any connection so far). */
+  get last(): string | undefined {
+    return this.lastId;
+  }
+
+  get format(): Phase {
+    return this.phase;
+  }
+
+  line(line: string): void {
+    if (this.phase === "text") {
+      this.text(line);
+      return;
+    }
+    const event = line.startsWith("{") ? parseEvent(line) : null;
+    if (this.phase === "json") {
+      this.handle(event ?? { type: "message", text: line });
+      return;
+    }
+    if (event?.type === "ready") {
+      this.phase = "json";
+      this.replaying = event.replay ?? 0;
+      this.handle(event);
+      this.handlers.settled("json");
+      if (this.replaying === 0) this.showWindow();
+    } else if (line.startsWith("! ")) {
+      // A server without `/events`: its answer is the first error (nothing else could fail yet).
+      this.phase = "text";
+      for (const held of this.held.splice(0)) this.text(held);
+      this.handlers.settled("text");
+    } else {
+      this.held.push(line);
+    }
+  }
+
+  /**
+   * The plain lines that came between the greeting and `ready`: the room
+   * lines among them were replayed as JSON; the rest (joins, leaves,
+   * notices) are shown now, in their order, after the replay.
+   */
+  private showWindow(): void {
+    for (const line of this.held.splice(0)) {
+      if (!this.replayed.has(line)) this.handlers.event(eventOfLine(line));
+    }
+    this.replayed.clear();
+  }
+
+  private text(line: string): void {
+    const event = eventOfLine(line);
+    // Without structured events the only way to follow one's name is the notice text.
+    const renamed = event.type === "notice" ? /^(?:you are now (\S+)|(\S+) is now (\S+))$/.exec(event.text) : null;
+    if (renamed?.[1]) this.me = renamed[1];
+    else if (renamed?.[2] && renamed[2] === this.me && renamed[3]) this.me = renamed[3];
+    this.handlers.event(event);
+  }
+
+  private handle(event: RoomEvent): void {
+    if (event.id) this.lastId = event.id;
+    this.track(event);
+    this.handlers.event(event);
+    if (this.replaying > 0 && event.history) {
+      this.replayed.add(plainLine(event));
+      if (--this.replaying === 0) this.showWindow();
+    }
+  }
+
+  /** Names, for Tab and for knowing who "me" is. */
+  private track(event: RoomEvent): void {
+    const { type, kind } = event;
+    if (type === "ready") {
+      if (event.name) this.me = event.name;
+      this.members.clear();
+      for (const m of event.members ?? []) this.members.add(m);
+    } else if (type === "join" && event.name) this.members.add(event.name);
+    else if (type === "leave" && event.name) this.members.delete(event.name);
+    else if (kind === "rename" && event.from && event.to) {
+      this.members.delete(event.from);
+      this.members.add(event.to);
+      if (event.from === this.me) this.me = event.to;
+    } else if (kind === "who" && event.members) {
+      this.members.clear();
+      for (const m of event.members) this.members.add(m);
+    }
+  }
+}
