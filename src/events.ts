@@ -9,7 +9,7 @@ export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked
 /** Notices a client acts on (see docs/events.md); the rest have no kind. */
 export type NoticeKind = "welcome" | "who" | "bye" | "shutdown";
 /** Errors a client acts on (see docs/events.md); the rest have no code. */
-export type ErrorCode = "name-taken" | "name-invalid" | "kicked" | "unknown-command" | "line-cut";
+export type ErrorCode = "name-taken" | "name-invalid" | "kicked" | "timed-out" | "unknown-command" | "line-cut";
 
 export type ChatEvent =
   | { type: "message"; from?: string; to?: string; text: string }

@@ -83,6 +83,26 @@ export function plainLine(event: RoomEvent): string {
   }
 }
 
+/** The plain form of the last room lines shown: enough to recognise a room's history sent as text. */
+export class SeenLines {
+  private readonly lines = new Set<string>();
+
+  constructor(private readonly most = 2000) {}
+
+  add(line: string): void {
+    this.lines.delete(line);
+    this.lines.add(line);
+    if (this.lines.size > this.most) {
+      const oldest = this.lines.values().next();
+      if (!oldest.done) this.lines.delete(oldest.value);
+    }
+  }
+
+  has(line: string): boolean {
+    return this.lines.has(line);
+  }
+}
+
 export interface RoomLinkHandlers {
   send: (line: string) => void;
   event: (event: RoomEvent) => void;
@@ -98,14 +118,15 @@ export class RoomLink {
   private phase: Phase = "asking";
   /** Plain lines that came before the answer: replayed as JSON, or shown if the answer is no. */
   private held: string[] = [];
-  /** Replayed lines still to come after `ready`, and the plain form of those that came. */
+  /** Replayed lines still to come after `ready`. */
   private replaying = 0;
-  private readonly replayed = new Set<string>();
 
+  /** `seen`: room lines shown so far, kept across reconnects (see showWindow). */
   constructor(
     greeting: string,
     private readonly handlers: RoomLinkHandlers,
     private lastId?: string,
+    private readonly seen = new SeenLines(),
   ) {
     this.me = GREETING.exec(greeting)?.[1] ?? "";
     handlers.send(lastId ? `/events json after=${lastId}` : "/events json");
@@ -147,15 +168,15 @@ export class RoomLink {
   }
 
   /**
-   * The plain lines that came between the greeting and `ready`: the room
-   * lines among them were replayed as JSON; the rest (joins, leaves,
-   * notices) are shown now, in their order, after the replay.
+   * The plain lines that came between the greeting and `ready`: a room's
+   * history as text, then whatever happened meanwhile. Room lines among
+   * them were shown before (a reconnect) or were just replayed as JSON; the
+   * rest (joins, leaves, notices) are shown now, in their order.
    */
   private showWindow(): void {
     for (const line of this.held.splice(0)) {
-      if (!this.replayed.has(line)) this.handlers.event(eventOfLine(line));
+      if (!this.seen.has(line)) this.handlers.event(eventOfLine(line));
     }
-    this.replayed.clear();
   }
 
   private text(line: string): void {
@@ -171,10 +192,8 @@ export class RoomLink {
     if (event.id) this.lastId = event.id;
     this.track(event);
     this.handlers.event(event);
-    if (this.replaying > 0 && event.history) {
-      this.replayed.add(plainLine(event));
-      if (--this.replaying === 0) this.showWindow();
-    }
+    if (event.id) this.seen.add(plainLine(event));
+    if (this.replaying > 0 && event.history && --this.replaying === 0) this.showWindow();
   }
 
   /** Names, for Tab and for knowing who "me" is. */

@@ -10,7 +10,7 @@ import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { colorEnabled, logger, StdoutWriter } from "./output.ts";
-import { type RoomEvent, RoomLink } from "./room-link.ts";
+import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
 import { Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
 import { decodeLine } from "./text/sanitize.ts";
@@ -56,6 +56,7 @@ export class Session {
   private client: ClientHandle;
   private link: RoomLink | null = null;
   private lastId: string | undefined;
+  private readonly seen = new SeenLines();
   private name: string | undefined;
   /** Input waits until the server is known (and in a room until our name is settled, from a pipe). */
   private held: Uint8Array[] | null = [];
@@ -65,6 +66,10 @@ export class Session {
   private final = false;
   private refused = false;
   private wake: (() => void) | null = null;
+  /** This connection got as far as talking (a room's answer, or a server's bytes or silence). */
+  private linked = false;
+  /** Reconnect attempts since the link was last up (the backoff grows with them). */
+  private attempts = 0;
 
   constructor(
     client: ClientHandle,
@@ -104,7 +109,12 @@ export class Session {
       if (!reconnect || this.leaving || this.final) {
         return this.finish(ending.kind === "error" && !this.leaving ? this.lost(ending.why) : 0);
       }
-      const next = await this.reconnect(ending.kind === "error" ? ending.why : "the server closed the connection");
+      // Said once per loss: attempts that are let in and dropped at once are retried quietly.
+      if (this.linked || first) {
+        this.status(`${ending.kind === "error" ? ending.why : "the server closed the connection"}; reconnecting`);
+        this.attempts = 0;
+      }
+      const next = await this.reconnect();
       if (!next) return this.finish(0);
       this.client = next;
     }
@@ -127,12 +137,17 @@ export class Session {
   private async attach(first: boolean): Promise<Ending> {
     const client = this.client;
     this.link = null;
+    this.linked = false;
     this.held ??= [];
     const lines = new LineSplitter(DISPLAY_MAX_LINE, (line) => this.received(decodeLine(line)));
     const byteMode = this.view.options.style === "plain";
     const probe = new Probe((verdict, bytes, greeting) => {
       if (verdict === "room") this.joined(greeting ?? "", first);
-      else this.release();
+      else {
+        // Bytes that are not a greeting: a server that is up. None: the connection just closed.
+        if (bytes.length > 0) this.up(first);
+        this.release();
+      }
       if (verdict === "room" || !byteMode) lines.push(bytes);
       else if (!this.out.bytes(bytes)) this.backpressure();
     });
@@ -161,7 +176,10 @@ export class Session {
       ? Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, 4 * (this.options.connectMs ?? 0)))
       : GREETING_WAIT_MAX_MS;
     const timer = setTimeout(() => {
-      if (!this.link) this.release();
+      if (this.link) return;
+      // A server that stays silent this long is not a room, and it is up.
+      this.up(first);
+      this.release();
     }, wait);
     this.client.closed.then(() => clearTimeout(timer));
   }
@@ -174,9 +192,13 @@ export class Session {
       {
         send: (line) => this.client.send(`${line}\n`),
         event: (event) => this.roomEvent(event),
-        settled: () => this.nameOrRelease(link),
+        settled: () => {
+          this.up(first);
+          this.nameOrRelease(link);
+        },
       },
       this.lastId,
+      this.seen,
     );
     this.link = link;
   }
@@ -196,7 +218,8 @@ export class Session {
     if (!link) return;
     if (event.id) this.lastId = event.id;
     if (event.type === "ready") this.introduce(event);
-    if (event.code === "kicked" || event.kind === "bye") this.final = true;
+    // Sent away on purpose (kicked, idle, /quit): coming back on our own would undo it.
+    if (event.code === "kicked" || event.code === "timed-out" || event.kind === "bye") this.final = true;
     if (this.held && this.name && !this.editor) this.checkName(event, link, this.name);
     this.view.event(event, link.me);
   }
@@ -206,7 +229,8 @@ export class Session {
     const count = ready.replay ?? 0;
     const missed = this.lastId !== undefined;
     if (missed && ready.complete === false) this.view.note("some lines said while you were away are no longer held");
-    if (count > 0) this.view.note(missed ? `${count} said while you were away` : `${count} earlier ${count === 1 ? "line" : "lines"}`);
+    if (count > 0)
+      this.view.note(`${count} ${count === 1 ? "line" : "lines"} ${missed ? "said while you were away" : "said before you came"}`);
   }
 
   /** From a pipe: the name is ours (input flows) or refused (nothing is sent; exit 1). */
@@ -297,23 +321,27 @@ export class Session {
   }
 
   /** Tries again with backoff until connected or the user leaves; null when they left. */
-  private async reconnect(why: string): Promise<ClientHandle | null> {
+  private async reconnect(): Promise<ClientHandle | null> {
     const reopen = this.options.reopen;
     if (!reopen) return null;
     this.name = this.link && !/^guest-\d+$/.test(this.link.me) ? this.link.me : this.name;
-    this.status(`${why}; reconnecting`);
-    for (let attempt = 0; !this.leaving; attempt++) {
-      await this.pause(backoff(attempt));
+    while (!this.leaving) {
+      await this.pause(backoff(this.attempts++));
       if (this.leaving) break;
       try {
-        const client = await reopen();
-        this.status(`reconnected to ${client.label}`);
-        return client;
+        return await reopen();
       } catch (error) {
         logger.debug(`reconnect: ${reason(error)}`);
       }
     }
     return null;
+  }
+
+  /** The connection got as far as talking; after a reconnect, say so. */
+  private up(first: boolean): void {
+    if (this.linked) return;
+    this.linked = true;
+    if (!first) this.status(`reconnected to ${this.client.label}`);
   }
 
   /** Waits `ms`, or less when the user leaves meanwhile. */

@@ -167,7 +167,7 @@ export class Room implements Mode {
   }
 
   expire(conn: Conn, idleText: string): void {
-    this.tell(conn.state as Participant, { type: "error", text: `no input for ${idleText}, disconnecting` });
+    this.tell(conn.state as Participant, { type: "error", code: "timed-out", text: `no input for ${idleText}, disconnecting` });
     conn.leaveReason = "timed out";
     conn.end();
   }
