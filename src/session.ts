@@ -68,6 +68,7 @@ export class Session {
   private wake: (() => void) | null = null;
   /** This connection got as far as talking (a room's answer, or a server's bytes or silence). */
   private linked = false;
+  private firstAttach = true;
   /** Reconnect attempts since the link was last up (the backoff grows with them). */
   private attempts = 0;
 
@@ -138,6 +139,7 @@ export class Session {
     const client = this.client;
     this.link = null;
     this.linked = false;
+    this.firstAttach = first;
     this.held ??= [];
     const lines = new LineSplitter(DISPLAY_MAX_LINE, (line) => this.received(decodeLine(line)));
     const byteMode = this.view.options.style === "plain";
@@ -192,8 +194,9 @@ export class Session {
       {
         send: (line) => this.client.send(`${line}\n`),
         event: (event) => this.roomEvent(event),
-        settled: () => {
-          this.up(first);
+        settled: (format) => {
+          // A room with JSON events is up at its `ready` (roomEvent); one without, now.
+          if (format === "text") this.up(first);
           this.nameOrRelease(link);
         },
       },
@@ -217,7 +220,10 @@ export class Session {
     const link = this.link;
     if (!link) return;
     if (event.id) this.lastId = event.id;
-    if (event.type === "ready") this.introduce(event);
+    if (event.type === "ready") {
+      this.up(this.firstAttach);
+      this.introduce(event);
+    }
     // Sent away on purpose (kicked, idle, /quit): coming back on our own would undo it.
     if (event.code === "kicked" || event.code === "timed-out" || event.kind === "bye") this.final = true;
     if (this.held && this.name && !this.editor) this.checkName(event, link, this.name);
@@ -228,7 +234,7 @@ export class Session {
   private introduce(ready: RoomEvent): void {
     const count = ready.replay ?? 0;
     const missed = this.lastId !== undefined;
-    if (missed && ready.complete === false) this.view.note("some lines said while you were away are no longer held");
+    if (missed && ready.complete === false) this.view.note("some lines said while you were away may be missing");
     if (count > 0)
       this.view.note(`${count} ${count === 1 ? "line" : "lines"} ${missed ? "said while you were away" : "said before you came"}`);
   }
