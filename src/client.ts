@@ -44,7 +44,19 @@ export interface ClientHandle {
   readonly label: string;
   /** SHA-256 fingerprint of the server's certificate (TLS). */
   readonly fingerprint: string | undefined;
-  readonly conn: Conn;
+  /** Bytes queued and not yet taken by the kernel. */
+  readonly queued: number;
+  /** The connection is closed (or closing past recall). */
+  readonly isGone: boolean;
+  /** Called each time the queue shrinks (the socket drained). */
+  onDrain(listener: () => void): void;
+  /** Stop / start reading from the server (the reader is backed up). */
+  pause(): void;
+  resume(): void;
+  /** Close gracefully once the queue is written, within `graceMs`; then the connection is reset. */
+  end(graceMs?: number): void;
+  /** Reset at once. */
+  destroy(): void;
   /** Received bytes; chunks that arrived before a handler was set are replayed to it. */
   onData(handler: (chunk: Uint8Array) => void): void;
   /** Resolves when the connection is closed, with the error if it was lost. */
@@ -267,8 +279,20 @@ function makeHandle(
   return {
     label,
     fingerprint,
-    conn,
     closed,
+    get queued() {
+      return conn.queued;
+    },
+    get isGone() {
+      return conn.isGone;
+    },
+    onDrain(listener) {
+      conn.onDrain = listener;
+    },
+    pause: () => conn.pause(),
+    resume: () => conn.resume(),
+    end: (graceMs) => conn.end(graceMs),
+    destroy: () => conn.destroy(),
     onData(handler) {
       pending.handler = handler;
       for (const chunk of pending.early.splice(0)) handler(chunk);

@@ -141,6 +141,15 @@ export class RoomLink {
     return this.phase;
   }
 
+  /** How a line the user typed shows on their own screen (the room does not send it back); null for commands. */
+  own(line: string): RoomEvent | null {
+    if (line.startsWith("/me ") && line.length > 4) {
+      return { type: "notice", kind: "action", from: this.me, text: `${this.me} ${line.slice(4)}` };
+    }
+    if (line.trim() === "" || (line.startsWith("/") && !line.startsWith("//"))) return null;
+    return { type: "message", from: this.me, text: line.startsWith("//") ? line.slice(1) : line };
+  }
+
   line(line: string): void {
     if (this.phase === "text") {
       this.text(line);

@@ -4,26 +4,26 @@
  * a transparent byte pipe (like nc) unless the server is a room, which it
  * recognises by the greeting and then speaks to in JSON events (RoomLink),
  * rendering them (View). It takes the user's name before anything is sent,
- * and on a terminal it reconnects when the link is lost (Reconnector).
+ * and on a terminal it reconnects when the link is lost (Retry).
  */
 import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
+import { InputGate } from "./input-gate.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
-import { colorEnabled, logger, StdoutWriter } from "./output.ts";
+import { logger, StdoutWriter } from "./output.ts";
+import { Retry } from "./retry.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
 import { Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
 import { decodeLine } from "./text/sanitize.ts";
 import { completer } from "./tty/complete.ts";
 import { LineEditor } from "./tty/editor.ts";
-import { STAMP_WIDTH, View } from "./view.ts";
+import { STAMP_WIDTH, View, viewOptions } from "./view.ts";
 
 /** A room greets first; other servers are given this long (at least) to do so. */
 export const GREETING_WAIT_MS = 300;
 /** The longest greeting wait, however slow the link. */
 const GREETING_WAIT_MAX_MS = 2000;
-/** Stop reading stdin while this much is waiting to be sent. */
-const INPUT_HIGH_WATER = 1024 * 1024;
 /** Long enough for any line a chat server sends; longer ones are cut for display. */
 const DISPLAY_MAX_LINE = 1024 * 1024;
 
@@ -39,14 +39,9 @@ export interface SessionOptions {
   timestamps?: boolean;
   /** Opens a new connection for a reconnect. */
   reopen?: () => Promise<ClientHandle>;
-  /** `connected to …` and the like. */
-  label?: string;
 }
 
-/**
- * How one connection ended: closed by the server, lost by an error, or with
- * an exit code decided already (a refused name, a TLS mismatch).
- */
+/** How one connection ended: closed by the server, lost, or with its exit code decided (a refused name, TLS). */
 type Ending = { kind: "closed" } | { kind: "error"; why: string } | { kind: "final"; code: number };
 
 export class Session {
@@ -59,18 +54,15 @@ export class Session {
   private readonly seen = new SeenLines();
   private name: string | undefined;
   /** Input waits until the server is known (and in a room until our name is settled, from a pipe). */
-  private held: Uint8Array[] | null = [];
-  private inputDone = false;
+  private readonly input = new InputGate(() => this.client);
   private leaving = false;
   /** The room said goodbye (`/quit`) or kicked us: no reconnect. */
   private final = false;
   private refused = false;
-  private wake: (() => void) | null = null;
+  private readonly retry = new Retry();
   /** This connection got as far as talking (a room's answer, or a server's bytes or silence). */
   private linked = false;
   private firstAttach = true;
-  /** Reconnect attempts since the link was last up (the backoff grows with them). */
-  private attempts = 0;
 
   constructor(
     client: ClientHandle,
@@ -79,14 +71,7 @@ export class Session {
     this.client = client;
     this.name = options.name || undefined;
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !options.json;
-    const style = options.json ? "json" : interactive ? "tty" : "plain";
-    const color = interactive && colorEnabled(process.stdout);
-    this.view = new View((text, bell) => this.print(text, bell), {
-      style,
-      color,
-      timestamps: interactive && options.timestamps !== false,
-      bell: options.bell !== false,
-    });
+    this.view = new View((text, bell) => this.print(text, bell), viewOptions(options, interactive));
     this.editor = interactive
       ? new LineEditor(
           {
@@ -97,8 +82,8 @@ export class Session {
           { indent: options.timestamps === false ? 2 : STAMP_WIDTH },
         )
       : null;
-    if (!interactive) this.readStdin();
-    this.out.onClosed = () => this.client.conn.destroy();
+    if (!interactive) this.input.readStdin();
+    this.out.onClosed = () => this.client.destroy();
   }
 
   /** Runs until the user leaves or the server closes for good; resolves with the exit code. */
@@ -113,7 +98,7 @@ export class Session {
       // Said once per loss: attempts that are let in and dropped at once are retried quietly.
       if (this.linked || first) {
         this.status(`${ending.kind === "error" ? ending.why : "the server closed the connection"}; reconnecting`);
-        this.attempts = 0;
+        this.retry.reset();
       }
       const next = await this.reconnect();
       if (!next) return this.finish(0);
@@ -140,7 +125,7 @@ export class Session {
     this.link = null;
     this.linked = false;
     this.firstAttach = first;
-    this.held ??= [];
+    this.input.hold();
     const lines = new LineSplitter(DISPLAY_MAX_LINE, (line) => this.received(decodeLine(line)));
     const byteMode = this.view.options.style === "plain";
     const probe = new Probe((verdict, bytes, greeting) => {
@@ -148,7 +133,7 @@ export class Session {
       else {
         // Bytes that are not a greeting: a server that is up. None: the connection just closed.
         if (bytes.length > 0) this.up(first);
-        this.release();
+        this.input.release();
       }
       if (verdict === "room" || !byteMode) lines.push(bytes);
       else if (!this.out.bytes(bytes)) this.backpressure();
@@ -171,7 +156,7 @@ export class Session {
   /** Holds input until a room's greeting came or the wait is over (echo and oneway never greet). */
   private waitForGreeting(first: boolean): void {
     if (!this.name && first) {
-      this.release();
+      this.input.release();
       return;
     }
     const wait = first
@@ -181,7 +166,7 @@ export class Session {
       if (this.link) return;
       // A server that stays silent this long is not a room, and it is up.
       this.up(first);
-      this.release();
+      this.input.release();
     }, wait);
     this.client.closed.then(() => clearTimeout(timer));
   }
@@ -213,7 +198,7 @@ export class Session {
       // From a pipe, nothing is sent until the room has said yes to the name.
       if (!this.editor) return;
     }
-    this.release();
+    this.input.release();
   }
 
   private roomEvent(event: RoomEvent): void {
@@ -222,92 +207,48 @@ export class Session {
     if (event.id) this.lastId = event.id;
     if (event.type === "ready") {
       this.up(this.firstAttach);
-      this.introduce(event);
+      this.view.replayed(event, this.lastId !== undefined);
     }
     // Sent away on purpose (kicked, idle, /quit): coming back on our own would undo it.
     if (event.code === "kicked" || event.code === "timed-out" || event.kind === "bye") this.final = true;
-    if (this.held && this.name && !this.editor) this.checkName(event, link, this.name);
+    if (this.input.holding && this.name && !this.editor) this.checkName(event, link, this.name);
     this.view.event(event, link.me);
-  }
-
-  /** Before replayed lines: what they are. */
-  private introduce(ready: RoomEvent): void {
-    const count = ready.replay ?? 0;
-    const missed = this.lastId !== undefined;
-    if (missed && ready.complete === false) this.view.note("some lines said while you were away may be missing");
-    if (count > 0)
-      this.view.note(`${count} ${count === 1 ? "line" : "lines"} ${missed ? "said while you were away" : "said before you came"}`);
   }
 
   /** From a pipe: the name is ours (input flows) or refused (nothing is sent; exit 1). */
   private checkName(event: RoomEvent, link: RoomLink, name: string): void {
     if (link.me.toLowerCase() === name.toLowerCase()) {
-      this.release();
+      this.input.release();
     } else if (event.type === "error" && (event.code?.startsWith("name-") || link.format === "text")) {
       this.refused = true;
-      this.held = [];
+      this.input.discard();
       logger.error(`name ${name} is taken`);
-      this.client.conn.end(CLOSE_GRACE_MS);
+      this.client.end(CLOSE_GRACE_MS);
     }
   }
 
-  private release(): void {
-    const held = this.held;
-    if (!held) return;
-    this.held = null;
-    for (const chunk of held) this.client.send(chunk);
-    if (this.inputDone) this.client.finish();
-  }
-
-  private send(bytes: Uint8Array): void {
-    if (this.held) this.held.push(bytes);
-    else this.client.send(bytes);
-  }
-
-  private readStdin(): void {
-    const stdin = process.stdin;
-    stdin.on("data", (chunk: Buffer) => {
-      this.send(chunk);
-      if (this.client.conn.queued > INPUT_HIGH_WATER) {
-        stdin.pause();
-        this.client.conn.onDrain = () => {
-          if (this.client.conn.queued <= INPUT_HIGH_WATER / 4) stdin.resume();
-        };
-      }
-    });
-    const done = () => {
-      this.inputDone = true;
-      if (!this.held) this.client.finish();
-    };
-    stdin.on("end", done);
-    stdin.on("error", done);
-  }
-
   private typed(line: string): void {
-    if (this.wake || this.client.conn.isGone) {
+    if (this.retry.waiting || this.client.isGone) {
       // Not connected: the line stays in the draft until the link is back.
       this.editor?.setDraft(line);
       this.view.note("not connected yet; your line is kept");
       return;
     }
-    this.send(Buffer.from(`${line}\n`));
+    this.input.send(Buffer.from(`${line}\n`));
     const link = this.link;
     if (!link) {
       if (line !== "") this.view.line(line);
       return;
     }
-    if (line.startsWith("/me ") && line.length > 4) {
-      this.roomEvent({ type: "notice", kind: "action", from: link.me, text: `${link.me} ${line.slice(4)}` });
-    } else if (line.trim() !== "" && (!line.startsWith("/") || line.startsWith("//"))) {
-      this.roomEvent({ type: "message", from: link.me, text: line.startsWith("//") ? line.slice(1) : line });
-    }
+    const own = link.own(line);
+    if (own) this.roomEvent(own);
   }
 
   /** Ctrl+D or Ctrl+C on an empty line: half-close and let the server finish (or stop waiting). */
   private leave(): void {
     this.leaving = true;
-    if (this.wake) this.wake();
-    else this.client.conn.end(CLOSE_GRACE_MS);
+    if (this.retry.waiting) this.retry.interrupt();
+    else this.client.end(CLOSE_GRACE_MS);
   }
 
   private received(line: string): void {
@@ -322,8 +263,8 @@ export class Session {
 
   /** stdout (a pipe) is full: stop reading from the server until it drains. */
   private backpressure(): void {
-    this.client.conn.pause();
-    process.stdout.once("drain", () => this.client.conn.resume());
+    this.client.pause();
+    process.stdout.once("drain", () => this.client.resume());
   }
 
   /** Tries again with backoff until connected or the user leaves; null when they left. */
@@ -332,7 +273,7 @@ export class Session {
     if (!reopen) return null;
     this.name = this.link && !/^guest-\d+$/.test(this.link.me) ? this.link.me : this.name;
     while (!this.leaving) {
-      await this.pause(backoff(this.attempts++));
+      await this.retry.wait();
       if (this.leaving) break;
       try {
         return await reopen();
@@ -350,26 +291,8 @@ export class Session {
     if (!first) this.status(`reconnected to ${this.client.label}`);
   }
 
-  /** Waits `ms`, or less when the user leaves meanwhile. */
-  private async pause(ms: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(resolve, ms);
-    this.wake = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    await promise;
-    this.wake = null;
-  }
-
   private status(text: string): void {
     if (this.editor) this.view.note(text);
     else logger.info(text);
   }
-}
-
-/** Reconnect delays: 0.25 s doubling to 5 s, each within ±20 % so clients of one server spread out. */
-export function backoff(attempt: number): number {
-  const base = Math.min(5000, 250 * 2 ** attempt);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
 }

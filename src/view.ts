@@ -4,7 +4,7 @@
  * bell), for a pipe (the plain lines of the wire, exactly), or as JSON
  * objects (`--json`).
  */
-import { colors } from "./output.ts";
+import { colorEnabled, colors } from "./output.ts";
 import { nameColor } from "./printer.ts";
 import { plainLine, type RoomEvent } from "./room-link.ts";
 
@@ -17,6 +17,16 @@ export interface ViewOptions {
   color: boolean;
   timestamps: boolean;
   bell: boolean;
+}
+
+/** How `chat connect` shows things: JSON when asked, a terminal's lines (times unless turned off), or plain. */
+export function viewOptions(asked: { json?: boolean; timestamps?: boolean; bell?: boolean }, interactive: boolean): ViewOptions {
+  return {
+    style: asked.json ? "json" : interactive ? "tty" : "plain",
+    color: interactive && colorEnabled(process.stdout),
+    timestamps: interactive && asked.timestamps !== false,
+    bell: asked.bell !== false,
+  };
 }
 
 /** Where rendered text goes: whole lines, and whether to ring the bell with them. */
@@ -78,6 +88,14 @@ export class View {
     if (this.options.style !== "tty") return;
     const line = `${this.stamp(new Date())}── ${text} ──`;
     this.sink(`${this.options.color ? colors.gray(line) : line}\n`, false);
+  }
+
+  /** Before a room's replayed lines (`ready`): what they are, and whether some may be missing. */
+  replayed(ready: RoomEvent, reconnected: boolean): void {
+    const count = ready.replay ?? 0;
+    if (reconnected && ready.complete === false) this.note("some lines said while you were away may be missing");
+    const what = reconnected ? "said while you were away" : "said before you came";
+    if (count > 0) this.note(`${count} ${count === 1 ? "line" : "lines"} ${what}`);
   }
 
   private stamp(at: Date): string {

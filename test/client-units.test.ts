@@ -1,7 +1,7 @@
 /** Tables for the client's pure parts: terminal widths and rows, completion, mentions, the room link, the probe. */
 import { describe, expect, test } from "bun:test";
+import { backoff } from "../src/retry.ts";
 import { parseEvent, type RoomEvent, RoomLink } from "../src/room-link.ts";
-import { backoff } from "../src/session.ts";
 import { Probe, type Verdict } from "../src/session-probe.ts";
 import { candidates } from "../src/tty/complete.ts";
 import { cursorCell, graphemes, graphemeWidth, layout, wrapLine } from "../src/tty/width.ts";

@@ -11,15 +11,8 @@
  * Ctrl+D leaves on an empty draft.
  */
 import { emitKeypressEvents } from "node:readline";
+import { type Editing, KEYS, type Key } from "./keys.ts";
 import { type Cell, cursorCell, graphemes, graphemeWidth, layout, wrapLine } from "./width.ts";
-
-export interface Key {
-  name?: string;
-  ctrl?: boolean;
-  meta?: boolean;
-  shift?: boolean;
-  sequence?: string;
-}
 
 /** What Tab does to the draft: its new text and cursor. */
 export interface Completion {
@@ -48,9 +41,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const WORD_BEFORE = /\S+\s*$/;
 const WORD_AFTER = /^\s*\S+/;
 
-type Edit = (editor: LineEditor) => void;
-
-export class LineEditor {
+export class LineEditor implements Editing {
   private text = "";
   /** Offset in `text` (always on a grapheme boundary). */
   private cursor = 0;
@@ -62,7 +53,7 @@ export class LineEditor {
   private stash = "";
   private tabs = 0;
   private closed = false;
-  private prompt: string;
+  private readonly prompt: string;
   indent: number;
   private readonly onKey = (str: string | undefined, key: Key | undefined) => this.key(str, key ?? {});
   private readonly onResize = () => this.resized();
@@ -110,11 +101,6 @@ export class LineEditor {
   setDraft(text: string, cursor = text.length): void {
     this.text = text.replace(CONTROL, "");
     this.cursor = Math.min(cursor, this.text.length);
-    this.redraw();
-  }
-
-  setPrompt(prompt: string): void {
-    this.prompt = prompt;
     this.redraw();
   }
 
@@ -307,39 +293,3 @@ export class LineEditor {
     return offset + (graphemes(this.text.slice(offset, offset + 64))[0]?.length ?? 1);
   }
 }
-
-const KEYS: Record<string, Edit> = {
-  return: (e) => e.submit(),
-  enter: (e) => e.submit(),
-  "C-m": (e) => e.submit(),
-  "C-j": (e) => e.submit(),
-  "C-c": (e) => e.interrupt(),
-  "C-d": (e) => e.endOfInput(),
-  backspace: (e) => e.deleteBack(),
-  "C-h": (e) => e.deleteBack(),
-  delete: (e) => e.deleteForward(),
-  left: (e) => e.left(),
-  "C-b": (e) => e.left(),
-  right: (e) => e.right(),
-  "C-f": (e) => e.right(),
-  home: (e) => e.moveTo(0),
-  "C-a": (e) => e.moveTo(0),
-  end: (e) => e.moveTo(Number.MAX_SAFE_INTEGER),
-  "C-e": (e) => e.moveTo(Number.MAX_SAFE_INTEGER),
-  "M-b": (e) => e.wordLeft(),
-  "M-left": (e) => e.wordLeft(),
-  "C-left": (e) => e.wordLeft(),
-  "M-f": (e) => e.wordRight(),
-  "M-right": (e) => e.wordRight(),
-  "C-right": (e) => e.wordRight(),
-  "C-u": (e) => e.killToStart(),
-  "C-k": (e) => e.killToEnd(),
-  "C-w": (e) => e.deleteWordBack(),
-  "M-backspace": (e) => e.deleteWordBack(),
-  up: (e) => e.historyStep(-1),
-  "C-p": (e) => e.historyStep(-1),
-  down: (e) => e.historyStep(1),
-  "C-n": (e) => e.historyStep(1),
-  tab: (e) => e.complete(),
-  "C-l": (e) => e.clearScreen(),
-};
