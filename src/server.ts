@@ -5,9 +5,8 @@
  */
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { ChatError, portInUseHint, reason } from "./errors.ts";
-import type { ChatEvent } from "./events.ts";
 import { echoMode } from "./modes/echo.ts";
-import type { LineWriterFactory, Mode, ModeContext, ModeName, RawWriter } from "./modes/mode.ts";
+import { type BoundMode, bindMode, type ModeContext, type ModeName, type ModeOutput } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
 import { Room } from "./modes/room.ts";
 import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
@@ -51,12 +50,8 @@ export interface ServeOptions {
   /** The console participant's name (twoway). */
   name?: string;
   history?: number;
-  /** Conversation events: lines received, room traffic, joins and leaves. */
-  onEvent?: (event: ChatEvent) => void;
-  /** Echo and oneway: print received lines from their bytes instead of as `message` events (see ModeContext). */
-  lineWriter?: LineWriterFactory;
-  /** Twoway: print plain room lines from their relayed bytes instead of as `message` events (see ModeContext). */
-  relayWriter?: RawWriter;
+  /** The conversation: lines received, room traffic, joins and leaves (see ModeOutput). */
+  output?: ModeOutput;
   /** Status: refused connections and the like. */
   onStatus?: (text: string) => void;
   /** Called when the console asks the server to stop (`/quit`). */
@@ -85,10 +80,10 @@ export interface ServerHandle {
 
 type Listener = TCPSocketListener<ConnRef> | UnixSocketListener<ConnRef>;
 
-function createMode(name: ModeName, ctx: ModeContext, stop: () => void): Mode {
-  if (name === "echo") return echoMode(ctx);
-  if (name === "oneway") return onewayMode(ctx);
-  return new Room(ctx, stop);
+function createMode(name: ModeName, ctx: ModeContext, stop: () => void): BoundMode {
+  if (name === "echo") return bindMode(echoMode(ctx));
+  if (name === "oneway") return bindMode(onewayMode(ctx));
+  return bindMode(new Room(ctx, stop));
 }
 
 let localPeers = 0;
@@ -112,9 +107,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   let inputHeld = false;
 
   const ctx: ModeContext = {
-    emit: options.onEvent ?? (() => {}),
-    lineWriter: options.lineWriter,
-    relayWriter: options.relayWriter,
+    output: options.output ?? { event: () => {} },
     maxLine: options.maxLine ?? DEFAULTS.maxLine,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     name: options.name ?? DEFAULTS.name,
@@ -231,7 +224,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
       return conns.size;
     },
     say(line) {
-      if (!closing) mode.say?.(line);
+      if (!closing) mode.say(line);
     },
     holdInput(held) {
       if (held === inputHeld) return;

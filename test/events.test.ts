@@ -1,5 +1,6 @@
 /** JSON events for the clients that ask (`/events json`, docs/events.md) in a room over loopback; the encoding's tables are in wire.test.ts. */
 import { afterEach, describe, expect, test } from "bun:test";
+import type { RawWriter } from "../src/modes/mode.ts";
 import { JOIN_GRACE_MS } from "../src/modes/room.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
 import { RawClient, until } from "./helpers.ts";
@@ -7,8 +8,9 @@ import { RawClient, until } from "./helpers.ts";
 let server: ServerHandle | null = null;
 const clients: RawClient[] = [];
 
-async function start(options: ServeOptions = {}): Promise<ServerHandle> {
-  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", ...options });
+/** `relayed`: the room hands its plain lines over as bytes (see ModeOutput), not as events. */
+async function start(options: ServeOptions = {}, relayed?: RawWriter): Promise<ServerHandle> {
+  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", output: { event: () => {}, relayed }, ...options });
   return server;
 }
 
@@ -235,7 +237,7 @@ describe("room: /events json", () => {
       const relayWriter = (bytes: Uint8Array, start: number, end: number) => {
         printed.push(bytes.subarray(start, end).filter((b) => b === 10).length);
       };
-      await start({ history: 0, relayWriter: path === "line by line" ? undefined : relayWriter });
+      await start({ history: 0 }, path === "line by line" ? undefined : relayWriter);
       const sender = await join("s");
       const plain = await join("plain");
       const json = await join("json");

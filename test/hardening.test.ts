@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
 import type { ChatEvent } from "../src/events.ts";
+import type { RawWriter } from "../src/modes/mode.ts";
 import { STALL_MS } from "../src/modes/room.ts";
 import { parseCidr } from "../src/net/cidr.ts";
 import { type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve, TICK_MS } from "../src/server.ts";
@@ -24,17 +25,19 @@ let events: ChatEvent[] = [];
 let relayedAt: number[] = [];
 let statuses: string[] = [];
 
-async function start(options: ServeOptions = {}): Promise<ServerHandle> {
+/** `relayed`: the room hands its plain lines over as bytes (see ModeOutput), not as events. */
+async function start(options: ServeOptions = {}, relayed?: RawWriter): Promise<ServerHandle> {
   events = [];
   relayedAt = [];
   statuses = [];
+  const event = (e: ChatEvent) => {
+    events.push(e);
+    if (e.type === "message") relayedAt.push(Date.now());
+  };
   const server = await serve({
     host: "127.0.0.1",
     port: 0,
-    onEvent: (e) => {
-      events.push(e);
-      if (e.type === "message") relayedAt.push(Date.now());
-    },
+    output: { event, relayed },
     onStatus: (text) => statuses.push(text),
     ...options,
   });
@@ -155,9 +158,9 @@ function timedRelayWriter(bytes: Uint8Array, start: number, end: number): void {
 }
 
 /** The room's two ways of handing over what it relays: events per line, or bytes many lines at a time. */
-const RELAY_WAYS: [string, ServeOptions][] = [
-  ["events", {}],
-  ["printed bytes", { relayWriter: timedRelayWriter }],
+const RELAY_WAYS: [string, RawWriter | undefined][] = [
+  ["events", undefined],
+  ["printed bytes", timedRelayWriter],
 ];
 
 function longestRelayPause(): number {
@@ -285,7 +288,7 @@ describe("flow control without loss", () => {
     "room (%s): a reader slower than a flooding sender slows the sender; nobody loses or is dropped",
     async (_, way) => {
       // A small --max-queue: `slow` would pass it unless the room stopped reading the sender.
-      const s = await start({ maxQueue: 512 * 1024, ...way });
+      const s = await start({ maxQueue: 512 * 1024 }, way);
       const slow = await FloodReader.join(s.port, "slow", "flood", true);
       const fast = await FloodReader.join(s.port, "fast", "flood");
       const sender = await member(s.port, "flood");
@@ -375,7 +378,7 @@ describe("slow consumers", () => {
   test.each(RELAY_WAYS)(
     "(%s) a stalled reader is dropped past --max-queue with `* NAME left (too slow)`; the others get everything in order",
     async (_, way) => {
-      const s = await start({ maxQueue: 512 * 1024, ...way });
+      const s = await start({ maxQueue: 512 * 1024 }, way);
       const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
       const r1 = await FloodReader.join(s.port, "r1", "flood");
       const r2 = await FloodReader.join(s.port, "r2", "flood");
@@ -399,7 +402,7 @@ describe("slow consumers", () => {
   test.each(RELAY_WAYS)(
     "(%s) a stalled reader within --max-queue holds the room up only briefly, and loses nothing when it reads again",
     async (_, way) => {
-      const s = await start({ maxQueue: 64 * MiB, ...way });
+      const s = await start({ maxQueue: 64 * MiB }, way);
       const stalled = await FloodReader.join(s.port, "stalled", "flood", true);
       const reader = await FloodReader.join(s.port, "reader", "flood");
       const sender = await member(s.port, "flood");

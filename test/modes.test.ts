@@ -10,7 +10,7 @@ let events: ChatEvent[] = [];
 
 async function start(options: ServeOptions): Promise<ServerHandle> {
   events = [];
-  server = await serve({ host: "127.0.0.1", port: 0, onEvent: (e) => events.push(e), ...options });
+  server = await serve({ host: "127.0.0.1", port: 0, output: { event: (e) => events.push(e) }, ...options });
   return server;
 }
 

@@ -1,6 +1,7 @@
 /** Library tests of the twoway room over real loopback sockets. */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ChatEvent } from "../src/events.ts";
+import type { RawWriter } from "../src/modes/mode.ts";
 import { JOIN_GRACE_MS } from "../src/modes/room.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
 import { RawClient, until } from "./helpers.ts";
@@ -9,9 +10,11 @@ let server: ServerHandle | null = null;
 const clients: RawClient[] = [];
 let events: ChatEvent[] = [];
 
-async function start(options: ServeOptions = {}): Promise<ServerHandle> {
+/** `relayed`: the room hands its plain lines over as bytes (see ModeOutput), not as events. */
+async function start(options: ServeOptions = {}, relayed?: RawWriter): Promise<ServerHandle> {
   events = [];
-  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", onEvent: (e) => events.push(e), ...options });
+  const output = { event: (e: ChatEvent) => events.push(e), relayed };
+  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", output, ...options });
   return server;
 }
 
@@ -271,7 +274,7 @@ describe("room", () => {
 
   test("plain and other lines in one write: the same prefixes, order, printing and history on both paths", async () => {
     const printed = printedRelay();
-    await start({ history: 10, relayWriter: printed.write });
+    await start({ history: 10 }, printed.write);
     const a = await join("alice");
     const b = await join("bob");
     const sent = ["plain one", "h\u00e9llo w\u00f6rld", "\t tab and space", " ", "/me waves", "//slash", "esc \x1b[31m red", "plain two"];
@@ -299,7 +302,7 @@ describe("room", () => {
 
   test("thousands of plain lines in one write, past a batch: each whole, in order, printed once, the last kept", async () => {
     const printed = printedRelay();
-    await start({ history: 5, relayWriter: printed.write });
+    await start({ history: 5 }, printed.write);
     const a = await join("alice");
     const b = await join("bob");
     const sent: string[] = [];

@@ -121,7 +121,7 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
  * as `PEER: TEXT` straight from its bytes, the same text the `message` event
  * would print, without making a string per line (a busy echo server prints
  * as fast as clients send). A room does the same with the plain lines it
- * relays (`relayWriter`, below).
+ * relays (`relayed`, below).
  */
 function plainLineWriter(out: StdoutWriter): LineWriterFactory {
   return (from) => {
@@ -153,9 +153,8 @@ export default defineCommand({
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const sink = eventSink(mode, style, out, (text) => print(text), log);
     const plain = style === "plain" && !log;
-    const lineWriter = plain ? plainLineWriter(out) : undefined;
-    const relayWriter = plain ? out.raw.bind(out) : undefined;
-    server = await serve({ ...options, onEvent: sink, lineWriter, relayWriter, onStatus: status, onStopRequest: stop });
+    const output = plain ? { event: sink, lines: plainLineWriter(out), relayed: out.raw.bind(out) } : { event: sink };
+    server = await serve({ ...options, output, onStatus: status, onStopRequest: stop });
     const running = server;
     out.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.

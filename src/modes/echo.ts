@@ -13,36 +13,37 @@ import type { Mode, ModeContext } from "./mode.ts";
 export const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
-function lines(conn: Conn): LineInput {
-  return conn.state as LineInput;
+interface Echoed {
+  conn: Conn;
+  lines: LineInput;
 }
 
-export function echoMode(ctx: ModeContext): Mode {
+export function echoMode(ctx: ModeContext): Mode<Echoed> {
   return {
     open(conn) {
-      conn.state = printedLines(ctx, conn);
       conn.onDrain = () => {
         if (conn.queued <= LOW_WATER) conn.resume();
       };
-      ctx.emit({ type: "join", name: conn.peer, peer: conn.peer });
+      ctx.output.event({ type: "join", name: conn.peer, peer: conn.peer });
+      return { conn, lines: printedLines(ctx, conn) };
     },
-    data(conn, chunk) {
+    data({ conn, lines }, chunk) {
       conn.send(chunk, true);
       if (conn.queued > HIGH_WATER) conn.pause();
-      lines(conn).push(chunk);
+      lines.push(chunk);
     },
-    end(conn) {
-      lines(conn).finish();
+    end({ conn, lines }) {
+      lines.finish();
       conn.end();
     },
-    close(conn) {
-      lines(conn).finish();
-      ctx.emit({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
+    close({ conn, lines }) {
+      lines.finish();
+      ctx.output.event({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
     },
     refuse(conn) {
       conn.end();
     },
-    expire(conn) {
+    expire({ conn }) {
       conn.end();
     },
     tick() {},

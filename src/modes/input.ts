@@ -79,7 +79,7 @@ export class TextInput extends LineInput {
  * `message` event.
  */
 export function printedLines(ctx: ModeContext, conn: Conn): LineInput {
-  const printer = ctx.lineWriter?.(conn.peer);
+  const printer = ctx.output.lines?.(conn.peer);
   if (printer) {
     const maxLine = ctx.maxLine;
     return new LineInput(
@@ -89,5 +89,5 @@ export function printedLines(ctx: ModeContext, conn: Conn): LineInput {
       (bytes, start, end) => printer.plainLines(bytes, start, end, maxLine),
     );
   }
-  return new TextInput(ctx.maxLine, (text) => ctx.emit({ type: "message", from: conn.peer, text }));
+  return new TextInput(ctx.maxLine, (text) => ctx.output.event({ type: "message", from: conn.peer, text }));
 }

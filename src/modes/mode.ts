@@ -23,21 +23,29 @@ export type LineWriterFactory = (from: string) => LinePrinter;
 /** Prints bytes that are already whole, safe lines: `bytes[start, end)`, newline included. */
 export type RawWriter = (bytes: Uint8Array, start: number, end: number) => void;
 
-export interface ModeContext {
-  /** Conversation output: the server's stdout, `--json`, `--log`. */
-  emit: (event: ChatEvent) => void;
+/**
+ * Where a mode's conversation goes (the server's stdout, `--json`, `--log`):
+ * events, and for plain text output two byte paths that print received lines
+ * without making an event (or a string) per line.
+ */
+export interface ModeOutput {
+  event(event: ChatEvent): void;
   /**
    * Echo and oneway: when set, each received line goes as raw bytes to the
-   * writer made for its connection (which prints it sanitised, as
+   * printer made for its connection (which prints it sanitised, as
    * `decodeLine` would) instead of becoming a `message` event.
    */
-  lineWriter?: LineWriterFactory;
+  lines?: LineWriterFactory;
   /**
    * Twoway: when set, a plain line said in the room is printed from the
    * bytes relayed to the others (`NAME: TEXT` and a newline, already safe)
    * instead of becoming a `message` event.
    */
-  relayWriter?: RawWriter;
+  relayed?: RawWriter;
+}
+
+export interface ModeContext {
+  output: ModeOutput;
   maxLine: number;
   /** Bytes a client may have waiting to be sent to it before it is dropped as too slow. */
   maxQueue: number;
@@ -46,22 +54,62 @@ export interface ModeContext {
   history: number;
 }
 
-export interface Mode {
+/**
+ * A mode: what the bytes of its connections mean. `open` makes the mode's
+ * own state for a connection (`S`, typed: a room's participant, a printer of
+ * lines); every later call about that connection is given it back.
+ */
+export interface Mode<S> {
   /** An accepted connection. */
-  open(conn: Conn): void;
-  data(conn: Conn, chunk: Uint8Array): void;
+  open(conn: Conn): S;
+  data(state: S, chunk: Uint8Array): void;
   /** The client half-closed (FIN). */
-  end(conn: Conn): void;
-  /** The connection is gone; `conn.leaveReason` says why. */
-  close(conn: Conn): void;
+  end(state: S): void;
+  /** The connection is gone; its `leaveReason` says why. */
+  close(state: S): void;
   /** A connection that may not stay: tell it why (if the mode talks) and close it. */
   refuse(conn: Conn, why: string): void;
   /** The client was silent for the idle timeout. */
-  expire(conn: Conn, idleText: string): void;
+  expire(state: S, idleText: string): void;
   /** Called a few times a second, for work driven by time. */
   tick(now: number): void;
   /** The server is stopping: tell everyone. */
   shutdown(): void;
   /** A line typed on the server's console (twoway). */
   say?(line: string): void;
+}
+
+/** A mode as the server drives it: by connection, each one's state looked up here. */
+export interface BoundMode {
+  open(conn: Conn): void;
+  data(conn: Conn, chunk: Uint8Array): void;
+  end(conn: Conn): void;
+  close(conn: Conn): void;
+  refuse(conn: Conn, why: string): void;
+  expire(conn: Conn, idleText: string): void;
+  tick(now: number): void;
+  shutdown(): void;
+  say(line: string): void;
+}
+
+export function bindMode<S>(mode: Mode<S>): BoundMode {
+  const states = new Map<Conn, S>();
+  const withState = (conn: Conn, use: (state: S) => void) => {
+    const state = states.get(conn);
+    if (state !== undefined) use(state);
+  };
+  return {
+    open: (conn) => states.set(conn, mode.open(conn)),
+    data: (conn, chunk) => withState(conn, (state) => mode.data(state, chunk)),
+    end: (conn) => withState(conn, (state) => mode.end(state)),
+    close: (conn) => {
+      withState(conn, (state) => mode.close(state));
+      states.delete(conn);
+    },
+    refuse: (conn, why) => mode.refuse(conn, why),
+    expire: (conn, idleText) => withState(conn, (state) => mode.expire(state, idleText)),
+    tick: (now) => mode.tick(now),
+    shutdown: () => mode.shutdown(),
+    say: (line) => mode.say?.(line),
+  };
 }

@@ -7,31 +7,32 @@ import type { Conn } from "../net/conn.ts";
 import { type LineInput, printedLines } from "./input.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 
-function lines(conn: Conn): LineInput {
-  return conn.state as LineInput;
+interface Printed {
+  conn: Conn;
+  lines: LineInput;
 }
 
-export function onewayMode(ctx: ModeContext): Mode {
+export function onewayMode(ctx: ModeContext): Mode<Printed> {
   return {
     open(conn) {
-      conn.state = printedLines(ctx, conn);
-      ctx.emit({ type: "join", name: conn.peer, peer: conn.peer });
+      ctx.output.event({ type: "join", name: conn.peer, peer: conn.peer });
+      return { conn, lines: printedLines(ctx, conn) };
     },
-    data(conn, chunk) {
-      lines(conn).push(chunk);
+    data({ lines }, chunk) {
+      lines.push(chunk);
     },
-    end(conn) {
-      lines(conn).finish();
+    end({ conn, lines }) {
+      lines.finish();
       conn.end();
     },
-    close(conn) {
-      lines(conn).finish();
-      ctx.emit({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
+    close({ conn, lines }) {
+      lines.finish();
+      ctx.output.event({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
     },
     refuse(conn) {
       conn.end();
     },
-    expire(conn) {
+    expire({ conn }) {
       conn.end();
     },
     tick() {},

@@ -58,7 +58,7 @@ function plainSaying(bytes: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
-export class Room implements Mode {
+export class Room implements Mode<Participant> {
   readonly members = new Map<string, Participant>();
   readonly console: Participant;
   /** The room lines kept: history for newcomers and replays for JSON clients. */
@@ -95,7 +95,7 @@ export class Room implements Mode {
     this.members.set(ctx.name.toLowerCase(), this.console);
   }
 
-  open(conn: Conn): void {
+  open(conn: Conn): Participant {
     // Lines broadcast before this member joined are not for it.
     this.fanout.flush();
     const p: Participant = {
@@ -116,9 +116,8 @@ export class Room implements Mode {
       (bytes, start, end, cut) => this.received(p, bytes, start, end, cut),
       () => this.flow.paused,
       // Plain lines relayed many at a time need a printer of bytes: events are made per line.
-      this.ctx.relayWriter ? (bytes, start, end) => this.receivedPlain(p, bytes, start, end) : undefined,
+      this.ctx.output.relayed ? (bytes, start, end) => this.receivedPlain(p, bytes, start, end) : undefined,
     );
-    conn.state = p;
     conn.onDrain = () => this.flow.drained(p);
     this.members.set(p.name.toLowerCase(), p);
     const others = this.members.size - 1;
@@ -132,31 +131,31 @@ export class Room implements Mode {
     if (history) conn.send(history);
     p.joinTimer = setTimeout(() => this.announce(p), JOIN_GRACE_MS);
     if (this.flow.paused) conn.pause("room");
+    return p;
   }
 
-  data(conn: Conn, chunk: Uint8Array): void {
-    (conn.state as Participant).input?.push(chunk);
+  data(p: Participant, chunk: Uint8Array): void {
+    p.input?.push(chunk);
     this.fanout.flush();
   }
 
-  end(conn: Conn): void {
-    const p = conn.state as Participant;
+  end(p: Participant): void {
     p.input?.finish();
     this.fanout.flush();
-    if (conn.isOpen) {
+    const conn = p.conn;
+    if (conn?.isOpen) {
       conn.leaveReason ??= "quit";
       conn.end();
     }
   }
 
-  close(conn: Conn): void {
-    const p = conn.state as Participant;
+  close(p: Participant): void {
     if (p.joinTimer) clearTimeout(p.joinTimer);
     if (this.members.get(p.name.toLowerCase()) === p) this.members.delete(p.name.toLowerCase());
     this.flow.forget(p);
     this.takesJson(p, false);
     if (p.announced) {
-      this.broadcast({ type: "leave", name: p.name, peer: p.peer, reason: conn.leaveReason ?? "closed" }, p);
+      this.broadcast({ type: "leave", name: p.name, peer: p.peer, reason: p.conn?.leaveReason ?? "closed" }, p);
     }
     this.fanout.flush();
   }
@@ -166,10 +165,11 @@ export class Room implements Mode {
     conn.end();
   }
 
-  expire(conn: Conn, idleText: string): void {
-    this.tell(conn.state as Participant, { type: "error", code: "timed-out", text: `no input for ${idleText}, disconnecting` });
-    conn.leaveReason = "timed out";
-    conn.end();
+  expire(p: Participant, idleText: string): void {
+    this.tell(p, { type: "error", code: "timed-out", text: `no input for ${idleText}, disconnecting` });
+    if (!p.conn) return;
+    p.conn.leaveReason = "timed out";
+    p.conn.end();
   }
 
   tick(now: number): void {
@@ -198,7 +198,7 @@ export class Room implements Mode {
       if (this.fanout.json) json = `${wireJson(event, ts, this.recent.id(seq))}\n`;
     } else if (this.fanout.json) json = `${wireJson(event, Date.now())}\n`;
     this.fanout.add(line, except, json);
-    this.ctx.emit(event);
+    this.ctx.output.event(event);
   }
 
   /** A batch of broadcast lines, one shared chunk, to every open member but `except`. */
@@ -216,7 +216,7 @@ export class Room implements Mode {
     // Broadcast lines before this one reach `p` first.
     this.fanout.flush();
     if (!p.conn) {
-      this.ctx.emit(event);
+      this.ctx.output.event(event);
       return;
     }
     p.conn.send(encoder.encode(p.json ? `${wireJson(event, Date.now())}\n` : `${eventLine(event)}\n`));
@@ -309,7 +309,7 @@ export class Room implements Mode {
     }
     this.announce(p);
     this.fanout.addLine(p.prefix.bytes, bytes, start, end, p, this.relayed);
-    if (!this.ctx.relayWriter) this.ctx.emit({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
+    if (!this.ctx.output.relayed) this.ctx.output.event({ type: "message", from: p.name, text: decodeLine(bytes.subarray(start, end)) });
   }
 
   /**
@@ -329,7 +329,7 @@ export class Room implements Mode {
    * that take it.
    */
   private readonly relayed = (bytes: Uint8Array, start: number, end: number, lines: number, p: Participant): void => {
-    this.ctx.relayWriter?.(bytes, start, end);
+    this.ctx.output.relayed?.(bytes, start, end);
     const ts = Date.now();
     const seq = this.recent.add(bytes, start, end, lines, p.serial, ts);
     const json = this.fanout.json;

@@ -31,8 +31,6 @@ export interface ConnRef {
 }
 
 export class Conn {
-  /** Mode-specific state, set by whoever owns the connection. */
-  state: unknown = null;
   /** Called after the queue empties or shrinks through a drain. */
   onDrain: (() => void) | null = null;
   /**
