@@ -7,7 +7,7 @@ import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { createConsola, type LogObject } from "consola/core";
 import { copyBytes } from "./text/bytes.ts";
-import { copyPlainLines, type LinePrefix, plainSpan, plainTarget, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, plainTarget, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
   const env = process.env;
@@ -170,12 +170,13 @@ export class StdoutWriter {
    */
   plainLines(prefix: LinePrefix, bytes: Uint8Array, start: number, end: number, maxLine: number): number {
     if (this.broken) return start;
-    copyPlainLines(bytes, start, end, maxLine, prefix, this.batchTarget, this.used);
-    if (plainSpan.wrote === this.used) return start;
-    this.used = plainSpan.wrote;
+    const target = this.batchTarget;
+    copyPlainLines(bytes, start, end, maxLine, prefix, target, this.used);
+    if (target.wrote === this.used) return start;
+    this.used = target.wrote;
     if (this.immediate) this.flush();
     else this.queued();
-    return plainSpan.read;
+    return target.read;
   }
 
   /** Queues bytes that are already whole, safe lines (a room's relayed line), copied as they are. */

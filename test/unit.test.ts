@@ -17,7 +17,6 @@ import {
   copyPlainLines,
   decodeLine,
   linePrefix,
-  plainSpan,
   plainTarget,
   SANITIZE_GROWTH,
   sanitize,
@@ -363,18 +362,21 @@ describe("printing plain lines at once", () => {
     const prefix = linePrefix("p: ");
     const dst = new Uint8Array(64);
     const src = enc("ab\r\ncd\n\tok\nno\x1b\nzz\n");
-    copyPlainLines(src, 0, src.length, 100, prefix, plainTarget(dst), 0);
-    expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\np: \tok\n");
-    expect(plainSpan.read).toBe(src.indexOf(0x6e)); // at "no\x1b"
+    let target = plainTarget(dst);
+    copyPlainLines(src, 0, src.length, 100, prefix, target, 0);
+    expect(dec(dst.subarray(0, target.wrote))).toBe("p: ab\np: cd\np: \tok\n");
+    expect(target.read).toBe(src.indexOf(0x6e)); // at "no\x1b"
     // It stops where the room left might not hold a line of maxLine bytes.
-    copyPlainLines(src, 0, src.length, 4, prefix, plainTarget(dst, 16), 0);
-    expect(dec(dst.subarray(0, plainSpan.wrote))).toBe("p: ab\np: cd\n");
-    expect(plainSpan.read).toBe(7);
+    target = plainTarget(dst, 16);
+    copyPlainLines(src, 0, src.length, 4, prefix, target, 0);
+    expect(dec(dst.subarray(0, target.wrote))).toBe("p: ab\np: cd\n");
+    expect(target.read).toBe(7);
     // A line longer than maxLine and an unfinished line are left for the framer.
-    copyPlainLines(src, 0, src.length, 1, prefix, plainTarget(dst), 0);
-    expect(plainSpan).toEqual({ read: 0, wrote: 0 });
-    copyPlainLines(src, 8, 10, 100, prefix, plainTarget(dst), 0); // "ok", no newline yet
-    expect(plainSpan).toEqual({ read: 8, wrote: 0 });
+    target = plainTarget(dst);
+    copyPlainLines(src, 0, src.length, 1, prefix, target, 0);
+    expect({ read: target.read, wrote: target.wrote }).toEqual({ read: 0, wrote: 0 });
+    copyPlainLines(src, 8, 10, 100, prefix, target, 0); // "ok", no newline yet
+    expect({ read: target.read, wrote: target.wrote }).toEqual({ read: 8, wrote: 0 });
   });
 
   test("saying (a room): stops before an empty line, a blank start and a command; tab inside is fine", () => {
@@ -391,10 +393,11 @@ describe("printing plain lines at once", () => {
     ];
     for (const [input, copied] of cases) {
       const src = enc(input);
-      copyPlainLines(src, 0, src.length, 100, prefix, plainTarget(dst), 0, true);
-      expect(dec(dst.subarray(0, plainSpan.wrote))).toBe(copied);
+      const target = plainTarget(dst);
+      copyPlainLines(src, 0, src.length, 100, prefix, target, 0, true);
+      expect(dec(dst.subarray(0, target.wrote))).toBe(copied);
       // What it took is whole lines, and the prefix is added once to each.
-      expect(dec(src.subarray(0, plainSpan.read)).split("\n").length - 1).toBe(copied.split("\n").length - 1);
+      expect(dec(src.subarray(0, target.read)).split("\n").length - 1).toBe(copied.split("\n").length - 1);
     }
   });
 });

@@ -15,7 +15,7 @@
  */
 import { PLAIN_LINE_JSON_EXTRA } from "../room/wire.ts";
 import { copyBytes } from "../text/bytes.ts";
-import { copyPlainLines, type LinePrefix, type PlainTarget, plainCount, plainSpan, plainTarget } from "../text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, type PlainTarget, plainTarget } from "../text/sanitize.ts";
 
 /**
  * Sees room lines as queued: `bytes[start, end)`, `lines` whole lines said by
@@ -210,12 +210,13 @@ export class Fanout<Member> {
     if (this.json) limit = Math.min(limit, this.used + jsonShare(this.json.used, prefix, maxLine));
     this.target.limit = Math.min(this.buffer.length, limit);
     copyPlainLines(bytes, start, end, maxLine, prefix, this.target, this.used, true);
-    if (plainSpan.read === start) return start;
+    const target = this.target;
+    if (target.read === start) return start;
     const at = this.used;
-    this.used = plainSpan.wrote;
-    onLines?.(this.buffer, at, this.used, plainCount.lines, except);
+    this.used = target.wrote;
+    onLines?.(this.buffer, at, this.used, target.lines, except);
     this.added(at, except);
-    return plainSpan.read;
+    return target.read;
   }
 
   /** Makes room for `most` bytes; returns where they go. */

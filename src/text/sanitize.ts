@@ -219,10 +219,6 @@ export function linePrefix(text: string): LinePrefix {
   return { bytes, words };
 }
 
-/** Where `copyPlainLines` stopped: the input consumed and the end of what it wrote. */
-export const plainSpan = { read: 0, wrote: 0 };
-/** How many lines `copyPlainLines` copied (a room numbers them). */
-export const plainCount = { lines: 0 };
 
 /**
  * An Int32Array over the last source's whole buffer, so 4 bytes are read and
@@ -251,15 +247,24 @@ function hasSpecial(w: number): number {
   return (((w - 0x20202020) & ~w) | w | (w + 0x01010101)) & 0x80808080;
 }
 
-/** Where plain lines go for `copyPlainLines`: a buffer, a DataView of it (for the prefix's words), and how far it may be filled. */
+/**
+ * Where plain lines go for `copyPlainLines`: a buffer, a DataView of it (for
+ * the prefix's words), and how far it may be filled; and, after each call,
+ * where it stopped: the input it consumed up to (`read`), the end of what it
+ * wrote (`wrote`) and how many lines it copied (a room numbers them). The
+ * caller's own object, reused: no result is allocated per call.
+ */
 export interface PlainTarget {
   dst: Uint8Array;
   view: DataView;
   limit: number;
+  read: number;
+  wrote: number;
+  lines: number;
 }
 
 export function plainTarget(dst: Uint8Array, limit = dst.length): PlainTarget {
-  return { dst, view: new DataView(dst.buffer, dst.byteOffset, dst.byteLength), limit };
+  return { dst, view: new DataView(dst.buffer, dst.byteOffset, dst.byteLength), limit, read: 0, wrote: 0, lines: 0 };
 }
 
 /**
@@ -269,7 +274,7 @@ export function plainTarget(dst: Uint8Array, limit = dst.length): PlainTarget {
  * prefix + line + LF, which is what framing the lines and printing each with
  * `sanitizeInto` would write. Stops before the first line that is not plain
  * or not complete, or when what is left of `dst` up to `target.limit` might
- * not hold a line of `maxLine` bytes; sets `plainSpan`. Checks 4 bytes at a
+ * not hold a line of `maxLine` bytes; says where in `target`. Checks 4 bytes at a
  * time and makes no call per line but one native copy: a call per line cost
  * more than checking the line.
  *
@@ -334,7 +339,7 @@ export function copyPlainLines(
     }
   }
   // The line being copied when it stopped is left for the general path.
-  plainSpan.read = lineIn;
-  plainSpan.wrote = lineOut;
-  plainCount.lines = count;
+  target.read = lineIn;
+  target.wrote = lineOut;
+  target.lines = count;
 }
