@@ -10,6 +10,7 @@ import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { colorEnabled, logger, StdoutWriter } from "./output.ts";
+import { parseInput } from "./room/commands.ts";
 import { type RoomEvent, RoomLink } from "./room-link.ts";
 import { Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
@@ -198,7 +199,8 @@ export class Session {
     if (event.type === "ready") this.introduce(event);
     if (event.code === "kicked" || event.kind === "bye") this.final = true;
     if (this.held && this.name && !this.editor) this.checkName(event, link, this.name);
-    this.view.event(event, link.me);
+    // Replayed lines come before the room has our name back (we arrive as a guest): look for the name we are taking.
+    this.view.event(event, event.history && this.name ? this.name : link.me);
   }
 
   /** Before replayed lines: what they are. */
@@ -266,10 +268,12 @@ export class Session {
       if (line !== "") this.view.line(line);
       return;
     }
-    if (line.startsWith("/me ") && line.length > 4) {
-      this.roomEvent({ type: "notice", kind: "action", from: link.me, text: `${link.me} ${line.slice(4)}` });
-    } else if (line.trim() !== "" && (!line.startsWith("/") || line.startsWith("//"))) {
-      this.roomEvent({ type: "message", from: link.me, text: line.startsWith("//") ? line.slice(1) : line });
+    // The room does not send our own lines back: show them as the room reads them.
+    const input = parseInput(line);
+    if (input.kind === "me") {
+      this.roomEvent({ type: "notice", kind: "action", from: link.me, text: `${link.me} ${input.text}` });
+    } else if (input.kind === "say" && input.text.trim() !== "") {
+      this.roomEvent({ type: "message", from: link.me, text: input.text });
     }
   }
 
