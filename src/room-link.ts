@@ -8,6 +8,7 @@
  * to send.
  */
 import { parseLine } from "./events.ts";
+import { parseInput } from "./room/commands.ts";
 import { sanitize } from "./text/sanitize.ts";
 
 /** A room's greeting: the first line a room sends to every newcomer. */
@@ -143,11 +144,11 @@ export class RoomLink {
 
   /** How a line the user typed shows on their own screen (the room does not send it back); null for commands. */
   own(line: string): RoomEvent | null {
-    if (line.startsWith("/me ") && line.length > 4) {
-      return { type: "notice", kind: "action", from: this.me, text: `${this.me} ${line.slice(4)}` };
-    }
-    if (line.trim() === "" || (line.startsWith("/") && !line.startsWith("//"))) return null;
-    return { type: "message", from: this.me, text: line.startsWith("//") ? line.slice(1) : line };
+    // Read as the room reads it: `/ME  waves` is an action, `/me` alone is not.
+    const input = parseInput(line);
+    if (input.kind === "me") return { type: "notice", kind: "action", from: this.me, text: `${this.me} ${input.text}` };
+    if (input.kind === "say" && input.text.trim() !== "") return { type: "message", from: this.me, text: input.text };
+    return null;
   }
 
   line(line: string): void {

@@ -212,7 +212,8 @@ export class Session {
     // Sent away on purpose (kicked, idle, /quit): coming back on our own would undo it.
     if (event.code === "kicked" || event.code === "timed-out" || event.kind === "bye") this.final = true;
     if (this.input.holding && this.name && !this.editor) this.checkName(event, link, this.name);
-    this.view.event(event, link.me);
+    // Replayed lines come before the room has our name back (we arrive as a guest): look for the name we are taking.
+    this.view.event(event, event.history && this.name ? this.name : link.me);
   }
 
   /** From a pipe: the name is ours (input flows) or refused (nothing is sent; exit 1). */

@@ -38,11 +38,14 @@ export const STAMP_WIDTH = 9;
 const dim = (text: string) => `\x1b[2m${text}\x1b[22m`;
 const reverse = (text: string) => `\x1b[7m${text}\x1b[27m`;
 
-/** Where `name` occurs in `text` as a word of its own (names hold letters, digits, `_ - .`). */
+/**
+ * Where `name` occurs in `text` as a word of its own (names hold letters, digits, `_ - .`):
+ * `alice.` and `alice-` name alice; `alice-bot` and `x.alice` are other names.
+ */
 export function mentionRanges(text: string, name: string): [number, number][] {
   if (!name) return [];
   const escaped = name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-  const pattern = new RegExp(`(?<![A-Za-z0-9_])${escaped}(?![A-Za-z0-9_])`, "gi");
+  const pattern = new RegExp(`(?<![A-Za-z0-9_])(?<![A-Za-z0-9_][.-])${escaped}(?![A-Za-z0-9_])(?![.-][A-Za-z0-9_])`, "gi");
   return [...text.matchAll(pattern)].map((m) => [m.index, m.index + m[0].length]);
 }
 
@@ -86,7 +89,8 @@ export class View {
   /** A line of the client's own on a terminal (status, a history separator): dim, never sent anywhere. */
   note(text: string): void {
     if (this.options.style !== "tty") return;
-    const line = `${this.stamp(new Date())}── ${text} ──`;
+    // The stamp uncoloured: its colour's end would end the line's gray.
+    const line = `${this.stamp(new Date(), false)}── ${text} ──`;
     this.sink(`${this.options.color ? colors.gray(line) : line}\n`, false);
   }
 
@@ -98,10 +102,10 @@ export class View {
     if (count > 0) this.note(`${count} ${count === 1 ? "line" : "lines"} ${what}`);
   }
 
-  private stamp(at: Date): string {
+  private stamp(at: Date, color = this.options.color): string {
     if (!this.options.timestamps) return "";
     const time = clock(at, new Date());
-    return `${this.options.color ? colors.gray(time) : time} `;
+    return `${color ? colors.gray(time) : time} `;
   }
 
   private ttyLine(event: RoomEvent, highlight: string): string {

@@ -80,6 +80,8 @@ describe("mentions", () => {
     { text: "alice_2 is not alice2", name: "alice", hits: 0 },
     { text: "ask bo.b", name: "bo.b", hits: 1 },
     { text: "ask boxb", name: "bo.b", hits: 0 },
+    { text: "alice-bot and alice.x and x.alice are other names", name: "alice", hits: 0 },
+    { text: "(alice) alice- -alice", name: "alice", hits: 3 },
   ];
   test.each(cases)("$name in '$text': $hits", ({ text, name, hits }) => {
     expect(mentionRanges(text, name)).toHaveLength(hits);

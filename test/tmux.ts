@@ -20,10 +20,16 @@ export class Tmux implements Disposable {
     return result.stdout.toString();
   }
 
-  /** Starts `command` in a new session `name`, `columns` × `rows`. */
-  start(name: string, command: string, columns = 100, rows = 20): void {
+  /**
+   * Starts `command` in a new session `name`, `columns` × `rows`; with `record`, every byte
+   * it writes is recorded from the first (see `output`).
+   */
+  start(name: string, command: string, columns = 100, rows = 20, record = false): void {
     const shell = `${command}; echo $? > '${join(this.statuses, name)}'; exec sleep 600`;
-    this.run("new-session", "-d", "-s", name, "-x", String(columns), "-y", String(rows), shell);
+    const session = ["new-session", "-d", "-s", name, "-x", String(columns), "-y", String(rows), shell];
+    // One tmux command list: the pipe is in place before the server reads the pane's first output.
+    if (record) this.run(...session, ";", "pipe-pane", "-O", "-t", name, `cat >> '${join(this.statuses, `${name}.out`)}'`);
+    else this.run(...session);
   }
 
   /** The visible screen, or with `history` everything scrolled off too. */
@@ -59,9 +65,29 @@ export class Tmux implements Disposable {
     this.run("resize-window", "-t", name, "-x", String(columns), "-y", String(rows));
   }
 
-  /** Whether the window rang the bell since it was last looked at. */
+  /**
+   * Whether the window rang the bell. Looking does not reset the flag (tmux 3.3): it stays 1
+   * until the window is selected again in its session (see `clearBell`).
+   */
   bell(name: string): boolean {
     return this.run("display-message", "-p", "-t", name, "#{window_bell_flag}").trim() === "1";
+  }
+
+  /** Resets the bell flag: tmux clears a window's flags when the session selects it again. */
+  clearBell(name: string): void {
+    this.run("new-window", "-d", "-t", `${name}:9`, "sleep 600");
+    this.run("select-window", "-t", `${name}:9`);
+    this.run("select-window", "-t", `${name}:0`);
+    this.run("kill-window", "-t", `${name}:9`);
+  }
+
+  /** What a session started with `record` has written so far (escape codes and bells included). */
+  output(name: string): string {
+    try {
+      return readFileSync(join(this.statuses, `${name}.out`), "utf8");
+    } catch {
+      return "";
+    }
   }
 
   /** The exit status of the session's program once it exited. */

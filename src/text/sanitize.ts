@@ -219,7 +219,6 @@ export function linePrefix(text: string): LinePrefix {
   return { bytes, words };
 }
 
-
 /**
  * An Int32Array over the last source's whole buffer, so 4 bytes are read and
  * checked at once (it keeps that one buffer alive until the next source).
