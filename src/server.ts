@@ -8,12 +8,12 @@ import { ChatError, portInUseHint, reason } from "./errors.ts";
 import { echoMode } from "./modes/echo.ts";
 import { type BoundMode, bindMode, type ModeContext, type ModeName, type ModeOutput } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
-import { Room } from "./modes/room.ts";
 import { formatHostPort, plainAddress, unbracket } from "./net/address.ts";
 import { type Cidr, refusal } from "./net/cidr.ts";
 import { Conn, type ConnRef } from "./net/conn.ts";
 import { PlainPortGuard } from "./net/plain-port.ts";
 import { prepareUnixPath, removeUnixPath } from "./net/unix.ts";
+import { Room } from "./room/room.ts";
 import { formatDuration } from "./text/units.ts";
 import { checkTlsPair } from "./tls.ts";
 

@@ -1,7 +1,7 @@
 /** JSON events for the clients that ask (`/events json`, docs/events.md) in a room over loopback; the encoding's tables are in wire.test.ts. */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { RawWriter } from "../src/modes/mode.ts";
-import { JOIN_GRACE_MS } from "../src/modes/room.ts";
+import { JOIN_GRACE_MS } from "../src/room/room.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
 import { RawClient, until } from "./helpers.ts";
 

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import type { ChatEvent } from "../src/events.ts";
 import type { RawWriter } from "../src/modes/mode.ts";
-import { STALL_MS } from "../src/modes/room.ts";
 import { parseCidr } from "../src/net/cidr.ts";
+import { STALL_MS } from "../src/room/room.ts";
 import { type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve, TICK_MS } from "../src/server.ts";
 import { CLI, type Cli, cliServer, RawClient, runCli, until } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ChatEvent } from "../src/events.ts";
 import type { RawWriter } from "../src/modes/mode.ts";
-import { JOIN_GRACE_MS } from "../src/modes/room.ts";
+import { JOIN_GRACE_MS } from "../src/room/room.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
 import { RawClient, until } from "./helpers.ts";
 

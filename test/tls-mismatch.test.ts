@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
-import { JOIN_GRACE_MS } from "../src/modes/room.ts";
 import {
   clientHelloVerdict,
   FirstBytes,
@@ -17,6 +16,7 @@ import {
   recordVerdict,
   SNIFF_WAIT_MS,
 } from "../src/net/tls-sniff.ts";
+import { JOIN_GRACE_MS } from "../src/room/room.ts";
 import { type Cli, cliServer, RawClient, runCli, runToEnd, until } from "./helpers.ts";
 
 /** The one-line answers, as the CLI prints them. */

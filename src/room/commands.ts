@@ -1,7 +1,13 @@
 /**
- * Reads what a participant typed: a chat line, or a slash command. `//text`
- * sends the literal line `/text`.
+ * What each line typed in a room does: a chat line is said, a slash command
+ * runs (`//text` says the literal line `/text`). Parsing is pure; the
+ * handlers act through RoomActions and the hub, so this file knows nothing
+ * of the room's insides.
  */
+import type { ChatEvent, ErrorCode } from "../events.ts";
+import type { Hub } from "./hub.ts";
+import type { Member } from "./members.ts";
+import { nameProblem } from "./names.ts";
 export type Input =
   | { kind: "say"; text: string }
   | { kind: "nick"; name: string }
@@ -79,4 +85,84 @@ function parseEvents(rest: string): Input {
   if (format === "text" && option === undefined) return { kind: "events", format };
   if (format === "json" && more.length === 0 && (option === undefined || after !== undefined)) return { kind: "events", format, after };
   return { kind: "usage", text: USAGE.events };
+}
+
+/** What the commands may do to the room. */
+export interface RoomActions {
+  readonly hub: Hub;
+  find(name: string): Member | undefined;
+  names(): string[];
+  /** An event for `m` alone: a reply, an error. */
+  tell(m: Member, event: ChatEvent): void;
+  /** `m` is called `name` from now on (it is free). */
+  rename(m: Member, name: string): void;
+  /** Announces `m` if it was not yet (its join waits for its name). */
+  announce(m: Member): void;
+  events(m: Member, format: "json" | "text", after?: string): void;
+  /** `m` leaves (`/quit`); the console's `/quit` stops the server. */
+  quit(m: Member): void;
+}
+
+type Handler<K extends Input["kind"]> = (room: RoomActions, m: Member, input: Extract<Input, { kind: K }>) => void;
+type Handlers = { [K in Input["kind"]]: Handler<K> };
+
+const error = (room: RoomActions, m: Member, text: string, code?: ErrorCode) =>
+  room.tell(m, code ? { type: "error", code, text } : { type: "error", text });
+const notice = (room: RoomActions, m: Member, text: string) => room.tell(m, { type: "notice", text });
+
+const handlers: Handlers = {
+  say(room, m, { text }) {
+    if (text.trim() !== "") room.hub.say(m, text);
+  },
+  nick(room, m, { name }) {
+    const problem = nameProblem(name);
+    const holder = room.find(name);
+    if (problem) error(room, m, `invalid name: ${problem}`, "name-invalid");
+    else if (holder === m && m.name === name) notice(room, m, `you are already ${name}`);
+    else if (holder && holder !== m) error(room, m, `the name ${holder.name} is taken`, "name-taken");
+    else room.rename(m, name);
+  },
+  who(room, m) {
+    const names = room.names();
+    room.tell(m, { type: "notice", kind: "who", members: names, text: `${names.length} here: ${names.join(", ")}` });
+  },
+  me(room, m, { text }) {
+    room.hub.act(m, text);
+  },
+  msg(room, m, { to, text }) {
+    const target = room.find(to);
+    if (!target) error(room, m, `no one called ${to} is here`);
+    else if (target === m) error(room, m, "that is you");
+    else room.hub.whisper(m, target, text);
+  },
+  help(room, m) {
+    for (const line of m.conn ? HELP : [...HELP, ...CONSOLE_HELP]) notice(room, m, line);
+  },
+  quit(room, m) {
+    room.quit(m);
+  },
+  kick(room, m, { name }) {
+    const target = room.find(name);
+    if (m.conn) error(room, m, "/kick is for the server console");
+    else if (!target?.conn) error(room, m, `no one called ${name} is here`);
+    else room.hub.kick(target);
+  },
+  events(room, m, { format, after }) {
+    room.events(m, format, after);
+  },
+  usage(room, m, { text }) {
+    error(room, m, `usage: ${text}`);
+  },
+  unknown(room, m, { command }) {
+    error(room, m, `unknown command ${command} (try /help)`, "unknown-command");
+  },
+};
+
+/** Runs one line `m` typed (decoded and sanitised). */
+export function runLine(room: RoomActions, m: Member, text: string): void {
+  const input = parseInput(text);
+  // Setting up (a name, the events' format) is not saying anything: the join waits for the name.
+  if (input.kind !== "nick" && input.kind !== "events") room.announce(m);
+  (handlers[input.kind] as Handler<typeof input.kind>)(room, m, input);
+  if (input.kind === "nick") room.announce(m);
 }

@@ -13,7 +13,7 @@
  * and when the queue passes `maxQueue` it is dropped as too slow. So one
  * stalled reader delays the others once, by STALL_MS plus at most one tick.
  */
-import type { Participant } from "./room.ts";
+import type { Member } from "./members.ts";
 
 export const ROOM_HIGH_WATER = 256 * 1024;
 const ROOM_LOW_WATER = 64 * 1024;
@@ -28,22 +28,22 @@ export const STALL_MS = 500;
 
 export class RoomFlow {
   /** Receivers over the high-water mark that the room waits for. */
-  private readonly congested = new Set<Participant>();
+  private readonly congested = new Set<Member>();
   /** Receivers over the high-water mark that stopped reading: the room does not wait. */
-  private readonly stalled = new Set<Participant>();
+  private readonly stalled = new Set<Member>();
   /** The room has stopped reading from its clients. */
   paused = false;
   private releasing = false;
 
   constructor(
-    private readonly members: Map<string, Participant>,
+    private readonly members: Iterable<Member>,
     private readonly maxQueue: number,
     /** Sends the room's gathered lines (see Fanout.flush). */
     private readonly flush: () => void,
   ) {}
 
   /** After queueing for `p`: drop it past `maxQueue`, or make the room wait for it. */
-  watch(p: Participant): void {
+  watch(p: Member): void {
     const conn = p.conn;
     if (!conn || conn.queued <= ROOM_HIGH_WATER) return;
     if (conn.queued > this.maxQueue) {
@@ -54,7 +54,7 @@ export class RoomFlow {
   }
 
   /** `p`'s queue shrank: a stalled receiver reads again, a congested one may be done. */
-  drained(p: Participant): void {
+  drained(p: Member): void {
     const queued = p.conn?.queued ?? 0;
     if (this.stalled.delete(p)) {
       if (queued > ROOM_HIGH_WATER) this.congest(p);
@@ -72,21 +72,21 @@ export class RoomFlow {
   }
 
   /** `p` is gone. */
-  forget(p: Participant): void {
+  forget(p: Member): void {
     this.uncongest(p);
     this.stalled.delete(p);
   }
 
-  private congest(p: Participant): void {
+  private congest(p: Member): void {
     if (this.congested.has(p)) return;
     this.congested.add(p);
     if (!this.paused) {
       this.paused = true;
-      for (const m of this.members.values()) m.conn?.pause("room");
+      for (const m of this.members) m.conn?.pause("room");
     }
   }
 
-  private uncongest(p: Participant): void {
+  private uncongest(p: Member): void {
     if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused) return;
     this.paused = false;
     this.release();
@@ -100,7 +100,7 @@ export class RoomFlow {
   private release(): void {
     if (this.releasing) return;
     this.releasing = true;
-    for (const m of this.members.values()) {
+    for (const m of this.members) {
       if (this.paused) break;
       const done = m.input?.release() !== false;
       // Sending what it released may congest the room again (watch runs per batch).
@@ -110,7 +110,7 @@ export class RoomFlow {
     this.releasing = false;
   }
 
-  private drop(p: Participant): void {
+  private drop(p: Member): void {
     if (!p.conn || p.conn.isGone) return;
     p.conn.leaveReason = "too slow";
     this.forget(p);

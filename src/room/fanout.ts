@@ -13,9 +13,10 @@
  * beside it (`json`), with the same lines left out for the same members,
  * sealed and sent with it: a member gets one or the other, in the same order.
  */
-import { PLAIN_LINE_JSON_EXTRA } from "../room/wire.ts";
+
 import { copyBytes } from "../text/bytes.ts";
 import { copyPlainLines, type LinePrefix, type PlainTarget, plainTarget } from "../text/sanitize.ts";
+import { PLAIN_LINE_JSON_EXTRA } from "./wire.ts";
 
 /**
  * Sees room lines as queued: `bytes[start, end)`, `lines` whole lines said by

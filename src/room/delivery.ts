@@ -1,0 +1,119 @@
+/**
+ * The one way a room's events reach its members, in the order the hub gives
+ * them: lines for everyone are gathered into shared batches (Fanout), each
+ * member gets them as text or as JSON (docs/events.md), the server's console
+ * through the server's output, and every send is watched by flow control.
+ */
+import { type ChatEvent, eventLine } from "../events.ts";
+import type { ModeOutput } from "../modes/mode.ts";
+import { decodeLine } from "../text/sanitize.ts";
+import { Fanout, type FanoutBatch } from "./fanout.ts";
+import type { RoomFlow } from "./flow.ts";
+import type { Member, Members } from "./members.ts";
+import { wireJson, writePlainLinesJson } from "./wire.ts";
+
+const encoder = new TextEncoder();
+
+/** Where a room line stands in the room's order: its number, id and when it was said (ms). */
+export interface Stamp {
+  seq: number;
+  id: string;
+  ts: number;
+}
+
+/** Numbers relayed plain lines (`bytes[start, end)`, `lines` of them, said by `from`) and keeps them; gives the first one's stamp. */
+export type RecordLines = (bytes: Uint8Array, start: number, end: number, lines: number, from: Member) => Stamp;
+
+export class Delivery {
+  private readonly fanout = new Fanout<Member>((batch) => this.deliver(batch));
+  private jsonMembers = 0;
+
+  constructor(
+    private readonly members: Members,
+    private readonly flow: RoomFlow,
+    private readonly output: ModeOutput,
+    private readonly maxLine: number,
+    /** `{"id":"START-`, the start of each room line's JSON. */
+    private readonly idHead: Uint8Array,
+  ) {}
+
+  /** An event for every member but `except`; a room line comes with its stamp. */
+  broadcast(event: ChatEvent, except?: Member, stamp?: Stamp): void {
+    const json = this.fanout.json ? `${wireJson(event, stamp?.ts ?? Date.now(), stamp?.id)}\n` : undefined;
+    this.fanout.add(`${eventLine(event)}\n`, except, json);
+    this.output.event(event);
+  }
+
+  /** One plain line `from` said, `bytes[start, end)`, relayed as it is (see Fanout.addLine). */
+  plainLine(from: Member, bytes: Uint8Array, start: number, end: number, record: RecordLines): void {
+    this.fanout.addLine(from.prefix.bytes, bytes, start, end, from, (b, s, e, lines) => this.relayed(b, s, e, lines, from, record));
+    // Without a byte path for plain lines, the server's output takes each as an event.
+    if (!this.output.relayed) this.output.event({ type: "message", from: from.name, text: decodeLine(bytes.subarray(start, end)) });
+  }
+
+  /** The plain lines at the start of `bytes[start, end)`, many at once (see Fanout.addPlainLines); returns where it stopped. */
+  plainLines(from: Member, bytes: Uint8Array, start: number, end: number, record: RecordLines): number {
+    return this.fanout.addPlainLines(from.prefix, bytes, start, end, this.maxLine, from, (b, s, e, lines) =>
+      this.relayed(b, s, e, lines, from, record),
+    );
+  }
+
+  /** An event for one member only (after what was gathered for everyone). */
+  tell(m: Member, event: ChatEvent): void {
+    this.fanout.flush();
+    if (!m.conn) {
+      this.output.event(event);
+      return;
+    }
+    m.conn.send(encoder.encode(m.json ? `${wireJson(event, Date.now())}\n` : `${eventLine(event)}\n`));
+    this.flow.watch(m);
+  }
+
+  /** Bytes for one member as they are (history, a replay), after what was gathered for everyone. */
+  send(m: Member, bytes: Uint8Array): void {
+    this.fanout.flush();
+    if (!m.conn) return;
+    m.conn.send(bytes);
+    this.flow.watch(m);
+  }
+
+  /** `m` takes JSON from now on (or text again); what was gathered goes out first, as it was. */
+  setJson(m: Member, json: boolean): void {
+    if (m.json === json) return;
+    this.fanout.flush();
+    m.json = json;
+    this.jsonMembers += json ? 1 : -1;
+    this.fanout.setJson(this.jsonMembers > 0);
+  }
+
+  flush(): void {
+    this.fanout.flush();
+  }
+
+  /**
+   * Plain lines as relayed (`NAME: TEXT\n` each, one or many): numbered and
+   * kept (`record`), printed straight from those bytes, and written as JSON
+   * for the members that take it.
+   */
+  private relayed(bytes: Uint8Array, start: number, end: number, lines: number, from: Member, record: RecordLines): void {
+    this.output.relayed?.(bytes, start, end);
+    const stamp = record(bytes, start, end, lines, from);
+    const json = this.fanout.json;
+    if (!json) return;
+    const at = json.used;
+    const prefixLength = from.prefix.bytes.length;
+    const wrote = writePlainLinesJson(json, this.idHead, bytes, start, end, lines, prefixLength, stamp.seq, stamp.ts, from.name);
+    json.added(at, wrote, from);
+  }
+
+  /** A sealed batch to every open member: one shared chunk, or its own copy without the lines it must not get. */
+  private deliver(batch: FanoutBatch<Member>): void {
+    for (const m of this.members) {
+      if (!m.conn?.isOpen) continue;
+      const bytes = m.json ? batch.forJson(m) : batch.for(m);
+      if (!bytes) continue;
+      m.conn.send(bytes);
+      this.flow.watch(m);
+    }
+  }
+}

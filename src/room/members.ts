@@ -1,0 +1,118 @@
+/**
+ * Who is in a room: the server's console and one member per connection, by
+ * name (unique regardless of case: `nameKey`), with guest names for
+ * newcomers and the join grace (a newcomer is announced after its first line
+ * or JOIN_GRACE_MS, so a client's `/nick` comes before its join).
+ */
+import type { LineInput } from "../modes/input.ts";
+import type { Conn } from "../net/conn.ts";
+import { type LinePrefix, linePrefix } from "../text/sanitize.ts";
+
+/** A newcomer's join is announced after its first line or this long after connecting, so a client's `/nick` comes first. */
+export const JOIN_GRACE_MS = 400;
+
+export interface Member {
+  name: string;
+  /** `NAME: `, the start of each line this member says. */
+  prefix: LinePrefix;
+  /** null for the server's console. */
+  conn: Conn | null;
+  peer: string;
+  announced: boolean;
+  joinTimer: Timer | null;
+  input: LineInput | null;
+  /** Tells the room's lines apart by who said them (the console is 0). */
+  serial: number;
+  /** Takes JSON events (`/events json`). */
+  json: boolean;
+  /** Room lines numbered above this were sent to it as plain text (since it connected, or last asked for text). */
+  textFrom: number;
+}
+
+/** The one key names are compared by. */
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+export class Members implements Iterable<Member> {
+  private readonly byName = new Map<string, Member>();
+  readonly console: Member;
+  private guests = 0;
+  private serials = 0;
+
+  constructor(consoleName: string) {
+    this.console = this.make(consoleName, null, "console", 0);
+    this.console.announced = true;
+    this.byName.set(nameKey(consoleName), this.console);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  [Symbol.iterator](): Iterator<Member> {
+    return this.byName.values();
+  }
+
+  find(name: string): Member | undefined {
+    return this.byName.get(nameKey(name));
+  }
+
+  /** A newcomer, under a guest name until it picks one. */
+  add(conn: Conn, textFrom: number): Member {
+    let name: string;
+    do name = `guest-${++this.guests}`;
+    while (this.byName.has(nameKey(name)));
+    const m = this.make(name, conn, conn.peer, textFrom);
+    this.byName.set(nameKey(name), m);
+    return m;
+  }
+
+  /** `m` is gone (its name is free again). */
+  remove(m: Member): void {
+    if (m.joinTimer) clearTimeout(m.joinTimer);
+    m.joinTimer = null;
+    if (this.byName.get(nameKey(m.name)) === m) this.byName.delete(nameKey(m.name));
+  }
+
+  rename(m: Member, name: string): void {
+    this.byName.delete(nameKey(m.name));
+    m.name = name;
+    m.prefix = linePrefix(`${name}: `);
+    this.byName.set(nameKey(name), m);
+  }
+
+  /** Every name, sorted. */
+  names(): string[] {
+    return [...this.byName.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+  }
+
+  /** Starts `m`'s join grace: `announce` is called when it ends, unless `announced` came first. */
+  graceFor(m: Member, announce: () => void): void {
+    m.joinTimer = setTimeout(announce, JOIN_GRACE_MS);
+  }
+
+  /** Marks `m` announced; false when it already was, or is gone. */
+  markAnnounced(m: Member): boolean {
+    if (m.announced || !m.conn?.isOpen) return false;
+    m.announced = true;
+    if (m.joinTimer) clearTimeout(m.joinTimer);
+    m.joinTimer = null;
+    return true;
+  }
+
+  private make(name: string, conn: Conn | null, peer: string, textFrom: number): Member {
+    return {
+      name,
+      prefix: linePrefix(`${name}: `),
+      conn,
+      peer,
+      announced: false,
+      joinTimer: null,
+      input: null,
+      serial: conn ? ++this.serials : 0,
+      json: false,
+      textFrom,
+    };
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * twoway: a room. Every connection is a member and so is the server's
+ * console. Lines are relayed as `NAME: TEXT`, one prefix per line; notices
+ * start with `* `, errors to one member with `! `; a connection may ask for
+ * JSON events instead (docs/events.md).
+ *
+ * A room line goes one way: socket → input framing (relay.ts) → the room's
+ * decisions (here and commands.ts) → the hub (hub.ts: order, history) →
+ * delivery (delivery.ts, fan-out) → member sockets. This file only wires
+ * those together; flow.ts holds slow receivers back.
+ */
+import type { ChatEvent } from "../events.ts";
+import type { Mode, ModeContext } from "../modes/mode.ts";
+import type { Conn } from "../net/conn.ts";
+import { type RoomActions, runLine } from "./commands.ts";
+import { Delivery } from "./delivery.ts";
+import { RoomFlow } from "./flow.ts";
+import { type Hub, LocalHub } from "./hub.ts";
+import { type Member, Members } from "./members.ts";
+import { relayInput } from "./relay.ts";
+
+export { ROOM_HIGH_WATER, STALL_MS } from "./flow.ts";
+export { JOIN_GRACE_MS } from "./members.ts";
+
+const encoder = new TextEncoder();
+
+export class Room implements Mode<Member>, RoomActions {
+  private readonly members: Members;
+  readonly hub: Hub;
+  private readonly delivery: Delivery;
+  private readonly flow: RoomFlow;
+
+  constructor(
+    private readonly ctx: ModeContext,
+    /** The console's `/quit`: stops the server. */
+    private readonly stop: () => void = () => {},
+  ) {
+    const members = new Members(ctx.name);
+    const flow = new RoomFlow(members, ctx.maxQueue, () => delivery.flush());
+    let delivery!: Delivery;
+    this.hub = new LocalHub(members, { history: ctx.history, maxQueue: ctx.maxQueue }, (idHead) => {
+      delivery = new Delivery(members, flow, ctx.output, ctx.maxLine, idHead);
+      return delivery;
+    });
+    this.members = members;
+    this.flow = flow;
+    this.delivery = delivery;
+  }
+
+  open(conn: Conn): Member {
+    // Lines broadcast before this member joined are not for it.
+    this.delivery.flush();
+    const m = this.members.add(conn, this.hub.last);
+    m.input = relayInput(m, this.hub, {
+      maxLine: this.ctx.maxLine,
+      bulk: this.ctx.output.relayed !== undefined,
+      held: () => this.flow.paused,
+      text: (member, text) => runLine(this, member, text),
+      announce: (member) => this.announce(member),
+      cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
+    });
+    conn.onDrain = () => this.flow.drained(m);
+    const others = this.members.size - 1;
+    this.tell(m, {
+      type: "notice",
+      kind: "welcome",
+      text: `welcome, you are ${m.name} (${others} ${others === 1 ? "other" : "others"} here; /nick NAME to rename, /help for commands)`,
+    });
+    this.hub.history(this.ctx.history, (bytes) => this.delivery.send(m, bytes));
+    this.members.graceFor(m, () => this.announce(m));
+    if (this.flow.paused) conn.pause("room");
+    return m;
+  }
+
+  data(m: Member, chunk: Uint8Array): void {
+    m.input?.push(chunk);
+    this.delivery.flush();
+  }
+
+  end(m: Member): void {
+    m.input?.finish();
+    this.delivery.flush();
+    const conn = m.conn;
+    if (conn?.isOpen) {
+      conn.leaveReason ??= "quit";
+      conn.end();
+    }
+  }
+
+  close(m: Member): void {
+    this.members.remove(m);
+    this.flow.forget(m);
+    this.delivery.setJson(m, false);
+    if (m.announced) this.hub.leave(m, m.conn?.leaveReason ?? "closed");
+    this.delivery.flush();
+  }
+
+  refuse(conn: Conn, why: string): void {
+    conn.send(encoder.encode(`! ${why}\n`));
+    conn.end();
+  }
+
+  expire(m: Member, idleText: string): void {
+    this.tell(m, { type: "error", code: "timed-out", text: `no input for ${idleText}, disconnecting` });
+    if (!m.conn) return;
+    m.conn.leaveReason = "timed out";
+    m.conn.end();
+  }
+
+  tick(now: number): void {
+    this.flow.tick(now);
+  }
+
+  shutdown(): void {
+    this.hub.notice({ type: "notice", kind: "shutdown", text: "server shutting down" });
+    // The server closes every connection next: the notice must be queued first.
+    this.delivery.flush();
+  }
+
+  say(line: string): void {
+    runLine(this, this.members.console, line);
+    this.delivery.flush();
+  }
+
+  find(name: string): Member | undefined {
+    return this.members.find(name);
+  }
+
+  names(): string[] {
+    return this.members.names();
+  }
+
+  tell(m: Member, event: ChatEvent): void {
+    this.delivery.tell(m, event);
+  }
+
+  rename(m: Member, name: string): void {
+    const old = m.name;
+    this.members.rename(m, name);
+    if (m.announced) this.hub.rename(m, old, name);
+    else this.tell(m, { type: "rename", from: old, to: name, self: true });
+  }
+
+  /** Announces a newcomer once: after its first line, or when the grace period ends. */
+  announce(m: Member): void {
+    // Not flushed here: joins whose timers fire together go out as one batch.
+    if (this.members.markAnnounced(m)) this.hub.join(m);
+  }
+
+  /**
+   * `/events json [after=ID]` or `/events text` (docs/events.md). What was
+   * queued for `m` goes out in the format it had; JSON starts with the
+   * `ready` object and the lines replayed.
+   */
+  events(m: Member, format: "json" | "text", after?: string): void {
+    if (!m.conn) {
+      this.tell(m, { type: "error", text: "/events is for connections" });
+      return;
+    }
+    this.delivery.flush();
+    if (format === "text") {
+      if (m.json) m.textFrom = this.hub.last;
+      this.delivery.setJson(m, false);
+      return;
+    }
+    this.hub.replay(m, after, (reply) => {
+      this.delivery.setJson(m, true);
+      // Asked again later, the window starts here: what follows is sent as JSON.
+      m.textFrom = this.hub.last;
+      this.delivery.send(m, reply);
+    });
+  }
+
+  quit(m: Member): void {
+    if (!m.conn) {
+      this.stop();
+      return;
+    }
+    this.tell(m, { type: "notice", kind: "bye", text: "bye" });
+    m.conn.leaveReason = "quit";
+    m.conn.end();
+  }
+}
