@@ -7,7 +7,7 @@
  * table of absolute figures and ratios. 127.0.0.1 only; every run is
  * bounded; about three minutes with the defaults.
  *
- *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start,print]
+ *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start,print] [--baseline FILE]
  *
  * `print` times chat's sanitiser on random binary lines in-process beside
  * the same algorithm in C (scripts/bench-print.c, checked to give the same
@@ -32,7 +32,7 @@ import {
   type ServerSpec,
   startServer,
 } from "./bench-peers/procs.ts";
-import { renderTable } from "./bench-peers/table.ts";
+import { renderBaseline, renderTable } from "./bench-peers/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CHAT = join(ROOT, "dist/chat");
@@ -52,14 +52,16 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "3" },
     stdout: { type: "string" },
     only: { type: "string", default: "echo,room,idle,start,print" },
+    /** Another chat binary (an earlier build) run beside this one, interleaved: a before/after table. */
+    baseline: { type: "string" },
   },
 });
 const RUNS = Math.max(1, Math.min(9, Number(opts.runs) || 3));
 const SECONDS = Math.max(1, Math.min(30, Number(opts.seconds) || 3));
 const ONLY = new Set((opts.only ?? "").split(","));
 
-const chatSpec = (args: string[]): ServerSpec => ({
-  cmd: [CHAT, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
+const chatSpec = (args: string[], binary = CHAT): ServerSpec => ({
+  cmd: [binary, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
   announce: "stderr",
   pattern: /listening on 127\.0\.0\.1:(\d+)/,
   stdoutFile: opts.stdout,
@@ -71,11 +73,13 @@ const echoPeers: Record<string, ServerSpec> = {
   chat: chatSpec(["--mode", "echo"]),
   bun: peerSpec([process.execPath, join(PEERS, "echo-bun.ts")]),
   ...(node ? { node: peerSpec([node, join(PEERS, "echo-node.mjs")]) } : {}),
+  ...(opts.baseline ? { before: chatSpec(["--mode", "echo"], opts.baseline) } : {}),
 };
 // --history 0: every run's receivers join a room that already relayed the runs before.
 const roomPeers: Record<string, ServerSpec> = {
   "chat-room": chatSpec(["--history", "0"]),
   "bun-room": peerSpec([process.execPath, join(PEERS, "room-bun.ts")]),
+  ...(opts.baseline ? { "before-room": chatSpec(["--history", "0"], opts.baseline) } : {}),
 };
 
 /** Figures per peer: metric → one value per run. */
@@ -298,6 +302,8 @@ async function main(): Promise<void> {
   const get = (peer: string, metric: string) => median(figures[peer]?.[metric] ?? []);
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
   console.log(renderTable(get, sum));
+  if (opts.baseline)
+    console.log(`\nBefore (${opts.baseline}) and after (dist/chat), interleaved in the same runs:\n\n${renderBaseline(get, sum)}`);
   console.log(footer(Date.now() - started));
 }
 

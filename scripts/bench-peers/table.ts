@@ -141,3 +141,19 @@ export function renderTable(get: Get, sum: Sum): string {
     lines.push("", "† the load generator was at ≥ 90 % of its CPU: that figure is its limit, not the server's (a floor for the server).");
   return lines.join("\n");
 }
+
+/** This build beside a baseline build (`--baseline`): each measure, and after ÷ before. */
+export function renderBaseline(get: Get, sum: Sum): string {
+  const lines = ["| measure | before | after | after ÷ before |", "|---|---:|---:|---:|"];
+  for (const row of ROWS) {
+    const [after, before] = (row.room ? ["chat-room", "before-room"] : ["chat", "before"]).map((peer) => get(peer, row.metric)) as [
+      number,
+      number,
+    ];
+    if (!Number.isFinite(after) && !Number.isFinite(before)) continue;
+    lines.push(`| ${row.label} | ${format(before, row.digits)} | ${format(after, row.digits)} | ${ratio(after, before)} |`);
+  }
+  const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
+  lines.push(`| room: lost/duplicated/reordered (all runs) | ${lost("before-room")} | ${lost("chat-room")} | |`);
+  return lines.join("\n");
+}

@@ -92,22 +92,31 @@ export interface BoundMode {
   say(line: string): void;
 }
 
+/** Drives `mode` by connection; a Map lookup per call (no closure is made per read). */
 export function bindMode<S>(mode: Mode<S>): BoundMode {
   const states = new Map<Conn, S>();
-  const withState = (conn: Conn, use: (state: S) => void) => {
-    const state = states.get(conn);
-    if (state !== undefined) use(state);
-  };
   return {
-    open: (conn) => states.set(conn, mode.open(conn)),
-    data: (conn, chunk) => withState(conn, (state) => mode.data(state, chunk)),
-    end: (conn) => withState(conn, (state) => mode.end(state)),
-    close: (conn) => {
-      withState(conn, (state) => mode.close(state));
+    open(conn) {
+      states.set(conn, mode.open(conn));
+    },
+    data(conn, chunk) {
+      const state = states.get(conn);
+      if (state !== undefined) mode.data(state, chunk);
+    },
+    end(conn) {
+      const state = states.get(conn);
+      if (state !== undefined) mode.end(state);
+    },
+    close(conn) {
+      const state = states.get(conn);
       states.delete(conn);
+      if (state !== undefined) mode.close(state);
     },
     refuse: (conn, why) => mode.refuse(conn, why),
-    expire: (conn, idleText) => withState(conn, (state) => mode.expire(state, idleText)),
+    expire(conn, idleText) {
+      const state = states.get(conn);
+      if (state !== undefined) mode.expire(state, idleText);
+    },
     tick: (now) => mode.tick(now),
     shutdown: () => mode.shutdown(),
     say: (line) => mode.say?.(line),
