@@ -12,6 +12,7 @@ import { InputGate } from "./input-gate.ts";
 import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { logger, StdoutWriter } from "./output.ts";
 import { Retry } from "./retry.ts";
+import { nameKey } from "./room/names.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
 import { Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
@@ -193,7 +194,7 @@ export class Session {
 
   private nameOrRelease(link: RoomLink): void {
     const name = this.name;
-    if (name && name.toLowerCase() !== link.me.toLowerCase()) {
+    if (name && nameKey(name) !== nameKey(link.me)) {
       this.client.send(`/nick ${name}\n`);
       // From a pipe, nothing is sent until the room has said yes to the name.
       if (!this.editor) return;
@@ -218,7 +219,7 @@ export class Session {
 
   /** From a pipe: the name is ours (input flows) or refused (nothing is sent; exit 1). */
   private checkName(event: RoomEvent, link: RoomLink, name: string): void {
-    if (link.me.toLowerCase() === name.toLowerCase()) {
+    if (nameKey(link.me) === nameKey(name)) {
       this.input.release();
     } else if (event.type === "error" && (event.code?.startsWith("name-") || link.format === "text")) {
       this.refused = true;

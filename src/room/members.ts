@@ -7,6 +7,7 @@
 import type { LineInput } from "../modes/input.ts";
 import type { Conn } from "../net/conn.ts";
 import { type LinePrefix, linePrefix } from "../text/sanitize.ts";
+import { nameKey } from "./names.ts";
 
 /** A newcomer's join is announced after its first line or this long after connecting, so a client's `/nick` comes first. */
 export const JOIN_GRACE_MS = 400;
@@ -27,11 +28,6 @@ export interface Member {
   json: boolean;
   /** Room lines numbered above this were sent to it as plain text (since it connected, or last asked for text). */
   textFrom: number;
-}
-
-/** The one key names are compared by. */
-export function nameKey(name: string): string {
-  return name.toLowerCase();
 }
 
 export class Members implements Iterable<Member> {

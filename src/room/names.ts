@@ -10,6 +10,7 @@ export function nameProblem(name: string): string | null {
   return null;
 }
 
+/** The one key names are compared by (so `Alice` and `alice` are one name). */
 export function nameKey(name: string): string {
   return name.toLowerCase();
 }
