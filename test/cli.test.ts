@@ -1,24 +1,11 @@
 /** End-to-end: the CLI as a user runs it (from source, and the compiled binary), exit codes and both streams. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { version } from "../package.json";
-import { CLI, type Cli, cliServer, RawClient, runCli, runToEnd, until } from "./helpers.ts";
-
-const running: Cli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.kill("SIGKILL");
-    await cli.exited;
-  }
-});
-
-async function server(args: string[], options: { binary?: boolean } = {}) {
-  const s = await cliServer(args, options);
-  running.push(s);
-  return s;
-}
+import { testClient } from "./fixture.ts";
+import { CLI, cliServer, runCli, runToEnd, until } from "./helpers.ts";
 
 describe("usage", () => {
   const usageErrors: [string[], RegExp][] = [
@@ -101,8 +88,7 @@ describe("runtime failures", () => {
     const reader = py.stdout.getReader();
     let first = "";
     while (!first.includes("\n")) first += new TextDecoder().decode((await reader.read()).value);
-    const client = runCli(["connect", "127.0.0.1", first.trim()]);
-    running.push(client);
+    await using client = runCli(["connect", "127.0.0.1", first.trim()]);
     await client.waitOut(/about to reset/);
     client.write("poke\n");
     expect(await client.exited).toBe(1);
@@ -111,7 +97,7 @@ describe("runtime failures", () => {
   });
 
   test("port in use: one clear line, exit 1", async () => {
-    const s = await server(["--mode", "echo", "--host", "127.0.0.1"]);
+    await using s = await cliServer(["--mode", "echo", "--host", "127.0.0.1"]);
     const r = await runToEnd(["serve", "--host", "127.0.0.1", "--port", String(s.port)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^error: cannot listen on 127.0.0.1:${s.port}: address already in use \\(.*--port 0.*\\)\n$`));
@@ -120,7 +106,7 @@ describe("runtime failures", () => {
 
 describe("echo end to end", () => {
   test("the first stderr line is the listening line; printf | chat connect prints exactly the input", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     expect(s.stderr().split("\n")[0]).toBe(`listening on [::]:${s.port} (mode echo)`);
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "a\nb\n");
     expect(r).toMatchObject({ code: 0, stdout: "a\nb\n" });
@@ -129,7 +115,7 @@ describe("echo end to end", () => {
   });
 
   test("seq 1 200000 comes back identical", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const input = `${Array.from({ length: 200_000 }, (_, i) => i + 1).join("\n")}\n`;
     const r = await runToEnd(["connect", `127.0.0.1:${s.port}`], input, { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
@@ -138,7 +124,7 @@ describe("echo end to end", () => {
   });
 
   test("1 MiB of random binary through chat connect comes back byte-exact", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const input = crypto.getRandomValues(new Uint8Array(1 << 16));
     const all = new Uint8Array(1 << 20);
     for (let i = 0; i < 16; i++) all.set(i % 2 ? input : input.map((b) => b ^ i), i * input.length);
@@ -149,7 +135,7 @@ describe("echo end to end", () => {
   });
 
   test("chat connect > FILE: 1 MiB of random binary lands in the file byte-exact", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const all = crypto.getRandomValues(new Uint8Array(1 << 16));
     const input = Buffer.concat(Array.from({ length: 16 }, (_, i) => all.map((b) => b ^ i)));
     const file = join(mkdtempSync(join(tmpdir(), "chat-file-")), "echo.bin");
@@ -170,7 +156,7 @@ describe("echo end to end", () => {
   });
 
   test("a closed stdout pipe (| head -1) ends the client quietly", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const proc = Bun.spawn({
       cmd: [
         "sh",
@@ -190,7 +176,7 @@ describe("echo end to end", () => {
   });
 
   test("the compiled binary serves and connects with an empty environment", async () => {
-    const s = await server(["--mode", "echo"], { binary: true });
+    await using s = await cliServer(["--mode", "echo"], { binary: true });
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "from the binary\n", { binary: true, env: {} });
     expect(r).toMatchObject({ code: 0, stdout: "from the binary\n" });
     const bare = Bun.spawnSync({ cmd: [`${import.meta.dir}/../dist/chat`, "--version"], env: {} });
@@ -200,7 +186,7 @@ describe("echo end to end", () => {
 
 describe("oneway end to end", () => {
   test("prints PEER: TEXT on stdout, status on stderr, sends nothing", async () => {
-    const s = await server(["--mode", "oneway"]);
+    await using s = await cliServer(["--mode", "oneway"]);
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "one\ntwo\n");
     expect(r).toMatchObject({ code: 0, stdout: "" });
     await s.waitOut(/: two\n/);
@@ -210,7 +196,7 @@ describe("oneway end to end", () => {
   });
 
   test("--json on the server", async () => {
-    const s = await server(["--mode", "oneway", "--json"]);
+    await using s = await cliServer(["--mode", "oneway", "--json"]);
     await runToEnd(["connect", "127.0.0.1", String(s.port)], "hi\n");
     await s.waitOut(/"type":"leave"/);
     const objects = s
@@ -239,8 +225,8 @@ describe("oneway end to end", () => {
         for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
       })();
       const port = Number((await until(() => err.match(/listening on \S+:(\d+)/) ?? undefined, "listening"))[1]);
-      const text = await RawClient.connect(port);
-      const hostile = await RawClient.connect(port);
+      using text = await testClient(port);
+      using hostile = await testClient(port);
       const plain = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"abc\t".repeat(i % 30)}`);
       const sending = (async () => {
         // Odd-sized writes: lines cross reads at every offset.
@@ -278,7 +264,7 @@ describe("oneway end to end", () => {
   });
 
   test("--quiet silences status; SIGTERM exits 0", async () => {
-    const s = await server(["--mode", "oneway", "--quiet"]);
+    await using s = await cliServer(["--mode", "oneway", "--quiet"]);
     expect(s.stderr()).toContain("listening on");
     await runToEnd(["connect", "127.0.0.1", String(s.port)], "x\n");
     await s.waitOut(/: x\n/);
@@ -290,8 +276,8 @@ describe("oneway end to end", () => {
 
 describe("twoway end to end", () => {
   test("printf 'hi' | chat connect --name alice: the others receive exactly `alice: hi`", async () => {
-    const s = await server([]);
-    const bob = await RawClient.connect(s.port);
+    await using s = await cliServer([]);
+    using bob = await testClient(s.port);
     await bob.waitLine(/^\* welcome/);
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "hi\n");
     expect(r.code).toBe(0);
@@ -302,7 +288,7 @@ describe("twoway end to end", () => {
   });
 
   test("the same command against an echo server prints exactly hi and sends nothing extra", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "hi\n");
     expect(r).toMatchObject({ code: 0, stdout: "hi\n" });
     await s.waitOut(/: hi\n/);
@@ -310,8 +296,8 @@ describe("twoway end to end", () => {
   });
 
   test("--name taken, piped: nothing is sent and the client exits 1", async () => {
-    const s = await server([]);
-    const first = await RawClient.connect(s.port);
+    await using s = await cliServer([]);
+    using first = await testClient(s.port);
     await first.write("/nick alice\n");
     await first.waitLine("* you are now alice");
     const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "Alice"], "hello\n");
@@ -324,13 +310,14 @@ describe("twoway end to end", () => {
   });
 
   test("the console participates both ways through stdin; end of stdin does not stop the server", async () => {
-    const s = await server(["--name", "host"]);
-    const c = await RawClient.connect(s.port);
+    await using s = await cliServer(["--name", "host"]);
+    using c = await testClient(s.port);
     await c.write("/nick carol\nhello host\n");
     await s.waitOut(/^carol: hello host$/m);
     s.write("hello carol\n");
     await c.waitLine("host: hello carol");
     s.endInput();
+    // No event tells that the server has read the end of its stdin: a moment for it to, then it must still serve.
     await Bun.sleep(200);
     await c.write("still here\n");
     await s.waitOut(/^carol: still here$/m);
@@ -339,9 +326,8 @@ describe("twoway end to end", () => {
   });
 
   test("--json on both sides", async () => {
-    const s = await server(["--json"]);
-    const watcher = runCli(["connect", "127.0.0.1", String(s.port), "--json", "--name", "watcher"]);
-    running.push(watcher);
+    await using s = await cliServer(["--json"]);
+    await using watcher = runCli(["connect", "127.0.0.1", String(s.port), "--json", "--name", "watcher"]);
     await watcher.waitOut(/you are now watcher/);
     await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "poster"], "/me waves\nhello\n/msg watcher psst\n");
     await watcher.waitOut(/"text":"psst"/);
@@ -371,7 +357,7 @@ describe("twoway end to end", () => {
     const dir = mkdtempSync(join(tmpdir(), "chat-log-"));
     const file = join(dir, "room.log");
     await Bun.write(file, "earlier line\n");
-    const s = await server(["--log", file]);
+    await using s = await cliServer(["--log", file]);
     await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "logged\n");
     s.kill("SIGTERM");
     expect(await s.exited).toBe(0);
@@ -382,8 +368,8 @@ describe("twoway end to end", () => {
   });
 
   test("SIGTERM: the room is told, clients see EOF, exit 0", async () => {
-    const s = await server([]);
-    const c = await RawClient.connect(s.port);
+    await using s = await cliServer([]);
+    using c = await testClient(s.port);
     await c.waitLine(/^\* welcome/);
     s.kill("SIGTERM");
     await c.waitLine("* server shutting down");

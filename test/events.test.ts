@@ -1,29 +1,8 @@
 /** JSON events for the clients that ask (`/events json`, docs/events.md) in a room over loopback; the encoding's tables are in wire.test.ts. */
-import { afterEach, describe, expect, test } from "bun:test";
-import type { RawWriter } from "../src/modes/mode.ts";
+import { describe, expect, test } from "bun:test";
 import { JOIN_GRACE_MS } from "../src/room/room.ts";
-import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
-import { RawClient, until } from "./helpers.ts";
-
-let server: ServerHandle | null = null;
-const clients: RawClient[] = [];
-
-/** `relayed`: the room hands its plain lines over as bytes (see ModeOutput), not as events. */
-async function start(options: ServeOptions = {}, relayed?: RawWriter): Promise<ServerHandle> {
-  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", output: { event: () => {}, relayed }, ...options });
-  return server;
-}
-
-async function join(name?: string): Promise<RawClient> {
-  const c = await RawClient.connect(server?.port ?? 0);
-  clients.push(c);
-  await c.waitLine(/^\* welcome, you are guest-\d+ /);
-  if (name) {
-    await c.write(`/nick ${name}\n`);
-    await c.waitLine(`* you are now ${name}`);
-  }
-  return c;
-}
+import { testClient, testMember, testServer } from "./fixture.ts";
+import { type RawClient, until } from "./helpers.ts";
 
 type Json = Record<string, unknown>;
 const objects = (c: RawClient): Json[] => c.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Json);
@@ -43,17 +22,11 @@ async function toJson(c: RawClient, after?: string): Promise<Json> {
 
 const messages = (c: RawClient) => objects(c).filter((o) => o.type === "message" && o.to === undefined);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = null;
-});
-
 describe("room: /events json", () => {
   test("ready names the connection and everyone, then JSON from then on; /events text goes back", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     const ready = await toJson(b);
     expect(Object.keys(ready)).toEqual(["ts", "type", "name", "members", "replay", "complete"]);
     expect(ready).toMatchObject({ type: "ready", name: "bob", members: ["alice", "bob", "server"], replay: 0, complete: true });
@@ -67,12 +40,13 @@ describe("room: /events json", () => {
   });
 
   test("history is replayed with each line's own id and time, marked history", async () => {
-    await start({ history: 5 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 5 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("first\n/me waves\n");
     await b.waitLine("* alice waves");
     const saidBy = Date.now();
+    // Time passing is what is tested: the replayed line keeps the time it was said, not the time of the switch.
     await Bun.sleep(60);
     const ready = await toJson(b);
     expect(ready).toMatchObject({ replay: 2, complete: true });
@@ -85,9 +59,9 @@ describe("room: /events json", () => {
   });
 
   test("ids increase by one per room line; after=ID replays exactly the later ones", async () => {
-    await start({ history: 0 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 0 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await toJson(b);
     for (let i = 1; i <= 6; i++) await a.write(i % 2 ? `line ${i}\n` : `l\u00efne ${i}\n`);
     await waitObject(b, { text: "l\u00efne 6" });
@@ -97,7 +71,7 @@ describe("room: /events json", () => {
       expect(startN).toBe(start0?.[0]);
       expect(Number(seq)).toBe(Number(start0?.[1]) + i + 1);
     }
-    const c = await join("carol");
+    using c = await testMember(s.port, "carol");
     const ready = await toJson(c, ids[2]);
     expect(ready).toMatchObject({ replay: 3, complete: true });
     await a.write("line 7\n");
@@ -111,24 +85,24 @@ describe("room: /events json", () => {
   });
 
   test("after=ID from another start (a restart) gives everything held, not complete", async () => {
-    await start({ history: 0 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 0 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("one\ntwo\n");
     await b.waitLine("alice: two");
-    const c = await join("carol");
+    using c = await testMember(s.port, "carol");
     expect(await toJson(c, "1-1")).toMatchObject({ replay: 2, complete: false });
     expect(messages(c).map((o) => o.text)).toEqual(["one", "two"]);
   });
 
   test("a replay too big to send at once keeps the newest lines and says it is not complete", async () => {
-    await start({ history: 0, maxQueue: 64 * 1024 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 0, maxQueue: 64 * 1024 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     const sent = Array.from({ length: 100 }, (_, i) => `${i} ${"x".repeat(1000)}`);
     await a.write(`${sent.join("\n")}\n`);
     await b.waitLine(`alice: ${sent[99]}`);
-    const c = await join("carol");
+    using c = await testMember(s.port, "carol");
     const ready = await toJson(c, "1-1");
     expect(ready.complete).toBe(false);
     expect(Number(ready.replay)).toBeGreaterThan(10);
@@ -140,9 +114,9 @@ describe("room: /events json", () => {
   });
 
   test("a line said between the greeting and the switch is replayed, even with --history 0; not the switcher's own", async () => {
-    await start({ history: 0 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 0 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("between\n");
     await b.write("mine\n");
     await b.waitLine("alice: between");
@@ -154,16 +128,16 @@ describe("room: /events json", () => {
   });
 
   test("every event as JSON with the documented fields, no peer; a JSON sender does not get its own line", async () => {
-    const s = await start({ maxLine: 64 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ maxLine: 64 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await toJson(b);
     await a.write("hi\nh\u00e9llo\n/me waves\n/nick alicia\n");
     await waitObject(b, { type: "message", from: "alice", text: "hi" });
     await waitObject(b, { type: "notice", kind: "rename", from: "alice", to: "alicia", text: "alice is now alicia" });
     await waitObject(b, { type: "message", from: "alice", text: "h\u00e9llo" });
     await waitObject(b, { type: "notice", kind: "action", from: "alice", text: "alice waves" });
-    const c = await join("carol");
+    using c = await testMember(s.port, "carol");
     await waitObject(b, { type: "join", name: "carol", text: "carol joined" });
     await c.write("/quit\n");
     await waitObject(b, { type: "leave", name: "carol", reason: "quit", text: "carol left" });
@@ -193,9 +167,9 @@ describe("room: /events json", () => {
   });
 
   test("bye and shutdown notices carry their kind", async () => {
-    const s = await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await toJson(a);
     await toJson(b);
     await b.write("/quit\n");
@@ -206,8 +180,8 @@ describe("room: /events json", () => {
   });
 
   test("/events bogus is a usage error, in the connection's format", async () => {
-    await start();
-    const a = await join("alice");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
     await a.write("/events bogus\n");
     await a.waitLine("! usage: /events json [after=ID] | text");
     await toJson(a);
@@ -216,10 +190,9 @@ describe("room: /events json", () => {
   });
 
   test("/events json as a newcomer's first line does not announce it: the /nick after it does", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await RawClient.connect(server?.port ?? 0);
-    clients.push(b);
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testClient(s.port);
     await b.waitLine(/^\* welcome/);
     await toJson(b);
     const named = Date.now();
@@ -232,15 +205,11 @@ describe("room: /events json", () => {
 
   for (const path of ["line by line", "many lines at once"]) {
     test(`a 5,000-line flood reaches a plain and a JSON member, every line in order (${path})`, async () => {
-      // Lines per relayed write: a printer of relayed bytes makes the room take plain lines many at a time.
-      const printed: number[] = [];
-      const relayWriter = (bytes: Uint8Array, start: number, end: number) => {
-        printed.push(bytes.subarray(start, end).filter((b) => b === 10).length);
-      };
-      await start({ history: 0 }, path === "line by line" ? undefined : relayWriter);
-      const sender = await join("s");
-      const plain = await join("plain");
-      const json = await join("json");
+      // A printer of relayed bytes makes the room take plain lines many at a time (s.linesPerPrint).
+      await using s = await testServer({ history: 0, relay: path === "line by line" ? "events" : "bytes" });
+      using sender = await testMember(s.port, "s");
+      using plain = await testMember(s.port, "plain");
+      using json = await testMember(s.port, "json");
       await toJson(json);
       const sent = Array.from({ length: 5000 }, (_, i) => (i === 2500 ? "/me waves mid-flood" : `line ${i} "q" \\ ${"x".repeat(i % 40)}`));
       await sender.write(`${sent.join("\n")}\n`);
@@ -252,7 +221,7 @@ describe("room: /events json", () => {
       expect(got.map((o) => (o.kind === "action" ? `* ${o.text}` : `s: ${o.text}`))).toEqual(expected);
       const seqs = got.map((o) => Number(String(o.id).split("-")[1]));
       expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
-      if (path !== "line by line") expect(Math.max(...printed)).toBeGreaterThan(50);
+      if (path !== "line by line") expect(Math.max(...s.linesPerPrint)).toBeGreaterThan(50);
     });
   }
 });

@@ -13,14 +13,17 @@ export async function until<T>(check: () => T | undefined | false, what: string,
     const value = check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    // The poll interval: for state that no event announces (what a socket or a process has printed so far).
     await Bun.sleep(10);
   }
 }
 
-/** A plain TCP client that records every byte and line it receives. */
-export class RawClient {
+/** A plain TCP client that records every byte and line it receives; `using` closes it. */
+export class RawClient implements Disposable {
   bytes = new Uint8Array(0);
   closedAt: number | null = null;
+  /** Resolves the pending `write` when the kernel can take more (or the socket closed). */
+  private writable: (() => void) | null = null;
   private constructor(readonly socket: Socket<undefined>) {}
 
   static async connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
@@ -35,8 +38,13 @@ export class RawClient {
           if (client) client.append(chunk);
           else early.push(chunk.slice());
         },
+        drain() {
+          client?.writable?.();
+        },
         close() {
-          if (client) client.closedAt = Date.now();
+          if (!client) return;
+          client.closedAt = Date.now();
+          client.writable?.();
         },
         error() {},
       },
@@ -64,19 +72,29 @@ export class RawClient {
     return lines;
   }
 
-  /** Writes everything (retrying what the kernel did not take). */
-  async write(data: string | Uint8Array): Promise<void> {
+  /** Writes everything: what the kernel did not take is written again on `drain`. */
+  async write(data: string | Uint8Array, timeoutMs = 10_000): Promise<void> {
     let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + timeoutMs;
     while (bytes.length > 0) {
       const n = this.socket.write(bytes);
       if (n < 0) throw new Error("socket closed while writing");
       bytes = bytes.subarray(n);
-      if (bytes.length > 0) {
-        if (Date.now() > deadline) throw new Error("write stalled");
-        await Bun.sleep(1);
-      }
+      if (bytes.length === 0) break;
+      if (this.closedAt !== null) throw new Error("socket closed while writing");
+      await this.drained(deadline);
     }
+  }
+
+  private drained(deadline: number): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const timer = setTimeout(() => reject(new Error("write stalled")), Math.max(0, deadline - Date.now()));
+    this.writable = () => {
+      this.writable = null;
+      clearTimeout(timer);
+      resolve();
+    };
+    return promise;
   }
 
   /** Waits for a received line matching `pattern` (exact string or RegExp). */
@@ -100,9 +118,14 @@ export class RawClient {
   close(): void {
     this.socket.terminate();
   }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
-export interface Cli {
+/** A CLI process; `await using` kills it (SIGKILL) and waits for it. */
+export interface Cli extends AsyncDisposable {
   proc: Subprocess<"pipe", "pipe", "pipe">;
   stdout: () => string;
   stderr: () => string;
@@ -157,6 +180,10 @@ export function runCli(args: string[], options: { binary?: boolean; env?: Record
     },
     endInput: () => proc.stdin.end(),
     kill: (signal = "SIGTERM") => proc.kill(signal),
+    [Symbol.asyncDispose]: async () => {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
   };
 }
 

@@ -1,23 +1,10 @@
 /** Interoperability with peers nobody here wrote: OpenBSD nc, and the tutorial's blocking Python sockets. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawn } from "bun";
-import { type Cli, cliServer, RawClient, runToEnd } from "./helpers.ts";
+import { testClient } from "./fixture.ts";
+import { cliServer, runToEnd } from "./helpers.ts";
 
 const PEERS = `${import.meta.dir}/peers`;
-const running: Cli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.kill("SIGKILL");
-    await cli.exited;
-  }
-});
-
-async function server(args: string[]) {
-  const s = await cliServer(args);
-  running.push(s);
-  return s;
-}
-
 /** Starts a tutorial Python server; resolves with its port and a reader of what it prints after. */
 async function pythonServer(mode: "echo" | "print") {
   const proc = spawn({ cmd: ["python3", `${PEERS}/tutorial_server.py`, mode], stdout: "pipe", stderr: "inherit" });
@@ -53,13 +40,13 @@ async function run(cmd: string[], input = ""): Promise<{ code: number; stdout: s
 
 describe("nc as a client", () => {
   test("echo: nc gets its bytes back", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "a\nb\nno newline");
     expect(r).toEqual({ code: 0, stdout: "a\nb\nno newline" });
   });
 
   test("oneway: nc's lines are printed, nc receives nothing", async () => {
-    const s = await server(["--mode", "oneway"]);
+    await using s = await cliServer(["--mode", "oneway"]);
     const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "from nc\r\nsecond\n");
     expect(r).toEqual({ code: 0, stdout: "" });
     await s.waitOut(/: second\n/);
@@ -67,8 +54,8 @@ describe("nc as a client", () => {
   });
 
   test("twoway: nc joins the room, talks and is heard", async () => {
-    const s = await server([]);
-    const listener = await RawClient.connect(s.port);
+    await using s = await cliServer([]);
+    using listener = await testClient(s.port);
     await listener.waitLine(/^\* welcome/);
     const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], "/nick ncuser\nhello from nc\n");
     expect(r.code).toBe(0);
@@ -82,14 +69,14 @@ describe("nc as a client", () => {
 
 describe("the tutorial's Python sockets", () => {
   test("blocking Python client → chat serve --mode echo", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const r = await run(["python3", `${PEERS}/tutorial_client.py`, String(s.port), "send", "hello", "wörld"]);
     expect(r).toEqual({ code: 0, stdout: "hello\nwörld\n" });
   });
 
   test("two-threaded Python chat client ↔ chat room with a second participant", async () => {
-    const s = await server([]);
-    const other = await RawClient.connect(s.port);
+    await using s = await cliServer([]);
+    using other = await testClient(s.port);
     await other.waitLine(/^\* welcome/);
     await other.write("/nick other\n");
     const client = run(["python3", `${PEERS}/tutorial_client.py`, String(s.port), "chat", "/nick py", "hi from python"]);

@@ -5,9 +5,10 @@
  * between client and server cuts the link on demand while the server stays
  * up; a restart stops the server itself.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
-import { BINARY, type Cli, cliServer, RawClient, runCli, until } from "./helpers.ts";
+import { testClient } from "./fixture.ts";
+import { BINARY, cliServer, runCli, until } from "./helpers.ts";
 import { count, Tmux } from "./tmux.ts";
 
 interface Side {
@@ -18,6 +19,8 @@ interface Side {
 /** Forwards loopback connections to `port`; can cut them all and refuse new ones. */
 class CutProxy implements Disposable {
   blocked = false;
+  /** Connections turned away while blocked: the client's attempts to come back. */
+  refused = 0;
   private readonly sockets = new Set<Socket<Side>>();
   readonly listener: TCPSocketListener<Side>;
 
@@ -34,6 +37,7 @@ class CutProxy implements Disposable {
         open: (client) => {
           client.data = { peer: null, queue: [] };
           if (this.blocked) {
+            this.refused++;
             client.terminate();
             return;
           }
@@ -84,13 +88,6 @@ class CutProxy implements Disposable {
 }
 
 const tmux = new Tmux();
-const servers: Cli[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.kill("SIGKILL");
-    await server.exited;
-  }
-});
 
 function client(session: string, name: string, port: number, extra = ""): void {
   const command = `env USER=${name} NO_COLOR=1 TERM=xterm-256color '${BINARY}' connect 127.0.0.1 ${port} ${extra}`;
@@ -100,10 +97,9 @@ function client(session: string, name: string, port: number, extra = ""): void {
 const lastRow = (session: string) => tmux.lastRow(session);
 
 test("link cut while the server stays up: reconnects, keeps draft and name, shows what was missed once", async () => {
-  const server = await cliServer([], { binary: true });
-  servers.push(server);
+  await using server = await cliServer([], { binary: true });
   using proxy = new CutProxy(server.port);
-  const peer = await RawClient.connect(server.port);
+  using peer = await testClient(server.port);
   await peer.write("/nick pat\n");
   client("cut", "rosa", proxy.port);
   await peer.waitLine("* rosa joined");
@@ -118,7 +114,7 @@ test("link cut while the server stays up: reconnects, keeps draft and name, show
   await peer.waitLine(/^\* rosa left/);
   await peer.write("while-away-1\nwhile-away-2\n");
   // Refused attempts meanwhile: it keeps trying (and keeps the draft).
-  await Bun.sleep(600);
+  await until(() => proxy.refused >= 2, "two refused attempts to reconnect");
   expect(lastRow("cut")).toBe("> my draft 가나다 🙂");
   proxy.blocked = false;
 
@@ -143,8 +139,7 @@ test("link cut while the server stays up: reconnects, keeps draft and name, show
 });
 
 test("server restart: the client comes back to the new server with its draft and name", async () => {
-  const first = await cliServer([], { binary: true });
-  servers.push(first);
+  await using first = await cliServer([], { binary: true });
   const port = first.port;
   client("restart", "remy", port);
   await tmux.waitScreen("restart", (s) => s.includes("you are now remy"), "remy in the room", 10_000);
@@ -153,10 +148,9 @@ test("server restart: the client comes back to the new server with its draft and
   expect(await first.exited).toBe(0);
   await tmux.waitScreen("restart", (s) => s.includes("reconnecting"), "the client saying it reconnects");
 
-  const second = runCli(["serve", "--port", String(port), "--host", "127.0.0.1"], { binary: true });
-  servers.push(second);
+  await using second = runCli(["serve", "--port", String(port), "--host", "127.0.0.1"], { binary: true });
   await second.waitErr(/listening on/);
-  const peer = await RawClient.connect(port);
+  using peer = await testClient(port);
   await peer.write("/nick sam\nsaid after the restart\n");
   await tmux.waitScreen("restart", (s) => s.includes("said after the restart"), "the new server's line", 10_000);
   await peer.waitLine(/^\* remy joined$/, 10_000);
@@ -172,8 +166,7 @@ test("server restart: the client comes back to the new server with its draft and
 });
 
 test("Ctrl+C while waiting to reconnect: the first clears the draft, the second leaves", async () => {
-  const server = await cliServer([], { binary: true });
-  servers.push(server);
+  await using server = await cliServer([], { binary: true });
   client("wait", "wes", server.port);
   await tmux.waitScreen("wait", (s) => s.includes("you are now wes"), "wes in the room", 10_000);
   tmux.type("wait", "unsent");
@@ -186,9 +179,8 @@ test("Ctrl+C while waiting to reconnect: the first clears the draft, the second 
 });
 
 test("kicked, or --no-reconnect: the client does not come back", async () => {
-  const server = await cliServer([], { binary: true });
-  servers.push(server);
-  const peer = await RawClient.connect(server.port);
+  await using server = await cliServer([], { binary: true });
+  using peer = await testClient(server.port);
   await peer.write("/nick kai\n");
   client("kick", "ken", server.port);
   await peer.waitLine("* ken joined");

@@ -1,87 +1,44 @@
 /** Library tests of the twoway room over real loopback sockets. */
-import { afterEach, describe, expect, test } from "bun:test";
-import type { ChatEvent } from "../src/events.ts";
-import type { RawWriter } from "../src/modes/mode.ts";
+import { describe, expect, test } from "bun:test";
 import { JOIN_GRACE_MS } from "../src/room/room.ts";
-import { type ServeOptions, type ServerHandle, serve } from "../src/server.ts";
-import { RawClient, until } from "./helpers.ts";
-
-let server: ServerHandle | null = null;
-const clients: RawClient[] = [];
-let events: ChatEvent[] = [];
-
-/** `relayed`: the room hands its plain lines over as bytes (see ModeOutput), not as events. */
-async function start(options: ServeOptions = {}, relayed?: RawWriter): Promise<ServerHandle> {
-  events = [];
-  const output = { event: (e: ChatEvent) => events.push(e), relayed };
-  server = await serve({ host: "127.0.0.1", port: 0, mode: "twoway", output, ...options });
-  return server;
-}
-
-/** Connects, waits for the greeting, and optionally takes a name. */
-async function join(name?: string): Promise<RawClient> {
-  const c = await RawClient.connect(server?.port ?? 0);
-  clients.push(c);
-  await c.waitLine(/^\* welcome, you are guest-\d+ /);
-  if (name) {
-    await c.write(`/nick ${name}\n`);
-    await c.waitLine(`* you are now ${name}`);
-  }
-  return c;
-}
-
-/** A room printer of relayed bytes (as the CLI's plain output) that keeps what it printed. */
-function printedRelay() {
-  const decoder = new TextDecoder();
-  const printed = {
-    text: "",
-    write: (bytes: Uint8Array, start: number, end: number) => {
-      printed.text += decoder.decode(bytes.subarray(start, end));
-    },
-  };
-  return printed;
-}
+import type { TestServer } from "./fixture.ts";
+import { testClient, testMember, testServer } from "./fixture.ts";
+import type { RawClient } from "./helpers.ts";
+import { until } from "./helpers.ts";
 
 /** Lines after the greeting (and own rename confirmation). */
 const said = (c: RawClient) => c.lines.filter((l) => !l.startsWith("* welcome") && !l.startsWith("* you are now"));
-const consoleLines = () => events.map((e) => JSON.stringify(e));
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = null;
-});
+const consoleLines = (s: TestServer) => s.events.map((e) => JSON.stringify(e));
 
 describe("room", () => {
   test("three clients: A's line reaches B and C as `A: TEXT`, not A; the console sees it", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
-    const c = await join("carol");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
+    using c = await testMember(s.port, "carol");
     await a.write("hello room\n");
     await b.waitLine("alice: hello room");
     await c.waitLine("alice: hello room");
-    await until(() => events.some((e) => e.type === "message" && e.from === "alice" && e.text === "hello room"), "console copy");
+    await until(() => s.events.some((e) => e.type === "message" && e.from === "alice" && e.text === "hello room"), "console copy");
     await b.write("marker\n");
     await a.waitLine("bob: marker");
     expect(a.lines).not.toContain("alice: hello room");
   });
 
   test("greeting names the guest; guests are numbered; join is announced", async () => {
-    await start();
-    const a = await join();
-    const b = await join();
+    await using s = await testServer();
+    using a = await testMember(s.port);
+    using b = await testMember(s.port);
     expect(a.lines[0]).toMatch(/^\* welcome, you are guest-1 \(1 other here;/);
     expect(b.lines[0]).toMatch(/^\* welcome, you are guest-2 \(2 others here;/);
     await a.waitLine("* guest-2 joined", JOIN_GRACE_MS + 2000);
-    expect(events).toContainEqual({ type: "join", name: "guest-1", peer: `127.0.0.1:${a.socket.localPort}` });
+    expect(s.events).toContainEqual({ type: "join", name: "guest-1", peer: `127.0.0.1:${a.socket.localPort}` });
   });
 
   test("a /nick as the first line comes before the join notice, which follows it at once", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await RawClient.connect(server?.port ?? 0);
-    clients.push(b);
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testClient(s.port);
     await b.waitLine(/^\* welcome/);
     const named = Date.now();
     await b.write("/nick bob\n");
@@ -93,9 +50,9 @@ describe("room", () => {
   });
 
   test("/nick rules: format, uniqueness regardless of case, rename announced", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await b.write("/nick ALICE\n");
     await b.waitLine("! the name alice is taken");
     await b.write("/nick server\n");
@@ -112,9 +69,9 @@ describe("room", () => {
   });
 
   test("/who, /me, /help, unknown commands", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("/who\n");
     await a.waitLine("* 3 here: alice, bob, server");
     await a.write("/me waves\n");
@@ -129,10 +86,10 @@ describe("room", () => {
   });
 
   test("/msg reaches only its target; the sender sees it was sent", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
-    const c = await join("carol");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
+    using c = await testMember(s.port, "carol");
     await a.write("/msg bob the secret\n");
     await b.waitLine("alice -> bob: the secret");
     await a.waitLine("alice -> bob: the secret");
@@ -141,28 +98,28 @@ describe("room", () => {
     await c.write("marker\n");
     await b.waitLine("carol: marker");
     expect(c.text).not.toContain("secret");
-    expect(consoleLines().join()).not.toContain("secret");
+    expect(consoleLines(s).join()).not.toContain("secret");
   });
 
   test("the console participates both ways, can /msg and /kick", async () => {
-    const s = await start({ name: "host" });
-    const a = await join("alice");
+    await using s = await testServer({ name: "host" });
+    using a = await testMember(s.port, "alice");
     s.say("hello from the console");
     await a.waitLine("host: hello from the console");
     await a.write("/msg host psst\n");
-    await until(() => events.some((e) => e.type === "message" && e.to === "host" && e.text === "psst"), "private to console");
+    await until(() => s.events.some((e) => e.type === "message" && e.to === "host" && e.text === "psst"), "private to console");
     s.say("/kick alice");
     await a.waitLine("! you were kicked");
     await a.waitClosed();
-    await until(() => events.some((e) => e.type === "leave" && e.name === "alice" && e.reason === "kicked"), "kick leave");
+    await until(() => s.events.some((e) => e.type === "leave" && e.name === "alice" && e.reason === "kicked"), "kick leave");
   });
 
   test("history: a newcomer first gets the last N lines", async () => {
-    await start({ history: 2 });
-    const a = await join("alice");
+    await using s = await testServer({ history: 2 });
+    using a = await testMember(s.port, "alice");
     for (const n of [1, 2, 3]) await a.write(`line ${n}\n`);
-    await until(() => events.filter((e) => e.type === "message").length === 3, "three lines");
-    const b = await join();
+    await until(() => s.events.filter((e) => e.type === "message").length === 3, "three lines");
+    using b = await testMember(s.port);
     await b.waitLine("alice: line 3");
     expect(b.lines.slice(0, 3).map((l) => l.replace(/\(.*\)/, ""))).toEqual([
       "* welcome, you are guest-2 ",
@@ -172,20 +129,20 @@ describe("room", () => {
   });
 
   test("history 0 sends none", async () => {
-    await start({ history: 0 });
-    const a = await join("alice");
+    await using s = await testServer({ history: 0 });
+    using a = await testMember(s.port, "alice");
     await a.write("old\n");
-    await until(() => events.some((e) => e.type === "message"), "the line");
-    const b = await join();
+    await until(() => s.events.some((e) => e.type === "message"), "the line");
+    using b = await testMember(s.port);
     await b.write("/who\n");
     await b.waitLine(/^\* 3 here/);
     expect(b.text).not.toContain("old");
   });
 
   test("half-close is /quit after the client's earlier lines are delivered", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await b.write("first\nsecond\nunterminated");
     b.finish();
     await a.waitLine(/^\* bob left/);
@@ -194,9 +151,9 @@ describe("room", () => {
   });
 
   test("/quit says bye and closes", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await b.write("/quit\n");
     await b.waitLine("* bye");
     await b.waitClosed();
@@ -204,18 +161,18 @@ describe("room", () => {
   });
 
   test("three lines in one TCP write arrive as three prefixed lines", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("one\ntwo\nthree\n");
     await b.waitLine("alice: three");
     expect(said(b).filter((l) => l.startsWith("alice"))).toEqual(["alice: one", "alice: two", "alice: three"]);
   });
 
   test("a line with CR or escape sequences cannot spoof a prefix or reach a terminal raw", async () => {
-    await start();
-    const a = await join("mallory");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "mallory");
+    using b = await testMember(s.port, "bob");
     await a.write("harmless\rserver: give me your password\n\x1b[2J\x1b]0;pwned\x07\n");
     await b.waitLine(/^mallory: \^\[\[2J/);
     expect(said(b).filter((l) => l.startsWith("mallory"))).toEqual([
@@ -228,10 +185,9 @@ describe("room", () => {
   });
 
   test("two join with the same name: the second is refused the name", async () => {
-    await start();
-    const a = await join("twin");
-    const b = await RawClient.connect(server?.port ?? 0);
-    clients.push(b);
+    await using s = await testServer();
+    using a = await testMember(s.port, "twin");
+    using b = await testClient(s.port);
     await b.waitLine(/^\* welcome/);
     await b.write("/nick Twin\nhello\n");
     await b.waitLine("! the name twin is taken");
@@ -239,33 +195,34 @@ describe("room", () => {
   });
 
   test("people leaving in the middle of a broadcast do not disturb the rest", async () => {
-    await start();
-    const sender = await join("sender");
-    const stayers = await Promise.all(["s1", "s2", "s3"].map((n) => join(n)));
-    const leavers = await Promise.all(["l1", "l2", "l3", "l4"].map((n) => join(n)));
+    await using s = await testServer();
+    using sender = await testMember(s.port, "sender");
+    using members = new DisposableStack();
+    const stayers = await Promise.all(["s1", "s2", "s3"].map(async (n) => members.use(await testMember(s.port, n))));
+    const leavers = await Promise.all(["l1", "l2", "l3", "l4"].map(async (n) => members.use(await testMember(s.port, n))));
     const lines = Array.from({ length: 500 }, (_, i) => `msg ${i}`);
     const writing = sender.write(`${lines.join("\n")}\n`);
     for (const l of leavers) l.close();
     await writing;
-    for (const s of stayers) {
-      await s.waitLine("sender: msg 499");
-      expect(said(s).filter((l) => l.startsWith("sender: "))).toEqual(lines.map((l) => `sender: ${l}`));
+    for (const stayer of stayers) {
+      await stayer.waitLine("sender: msg 499");
+      expect(said(stayer).filter((l) => l.startsWith("sender: "))).toEqual(lines.map((l) => `sender: ${l}`));
     }
   });
 
   test("empty lines are not relayed", async () => {
-    await start();
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("\n   \nreal\n");
     await b.waitLine("alice: real");
     expect(said(b).filter((l) => l.startsWith("alice"))).toEqual(["alice: real"]);
   });
 
   test("an over-long line is cut and the sender told", async () => {
-    await start({ maxLine: 32 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ maxLine: 32 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write(`${"z".repeat(100)}\nafter\n`);
     await a.waitLine("! line too long: cut at 32 bytes");
     await b.waitLine("alice: after");
@@ -273,10 +230,9 @@ describe("room", () => {
   });
 
   test("plain and other lines in one write: the same prefixes, order, printing and history on both paths", async () => {
-    const printed = printedRelay();
-    await start({ history: 10 }, printed.write);
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 10, relay: "bytes" });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     const sent = ["plain one", "h\u00e9llo w\u00f6rld", "\t tab and space", " ", "/me waves", "//slash", "esc \x1b[31m red", "plain two"];
     await a.write(`${sent.join("\n")}\n/nick alicia\nrenamed\r\n`);
     await b.waitLine("alicia: renamed");
@@ -293,18 +249,17 @@ describe("room", () => {
     ];
     expect(said(b).filter((l) => l.startsWith("alic") || l.startsWith("* alic"))).toEqual(expected);
     // Plain lines are printed from the bytes relayed; the rest are events.
-    expect(printed.text).toBe("alice: plain one\nalice: \t tab and space\nalice: plain two\nalicia: renamed\n");
-    expect(events.filter((e) => e.type === "message").map((e) => e.text)).toEqual(["h\u00e9llo w\u00f6rld", "/slash", "esc ^[[31m red"]);
-    const c = await join();
+    expect(s.printed).toBe("alice: plain one\nalice: \t tab and space\nalice: plain two\nalicia: renamed\n");
+    expect(s.events.filter((e) => e.type === "message").map((e) => e.text)).toEqual(["h\u00e9llo w\u00f6rld", "/slash", "esc ^[[31m red"]);
+    using c = await testMember(s.port);
     await c.waitLine("alicia: renamed");
     expect(c.lines.slice(1, 9)).toEqual(expected.filter((l) => !l.startsWith("* alice is")));
   });
 
   test("thousands of plain lines in one write, past a batch: each whole, in order, printed once, the last kept", async () => {
-    const printed = printedRelay();
-    await start({ history: 5 }, printed.write);
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 5, relay: "bytes" });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     const sent: string[] = [];
     for (let i = 1; i <= 6000; i++) sent.push(`line ${String(i).padStart(5, "0")} ${"x".repeat(i % 50)}`);
     // Lines the room must not relay as they are, among the plain ones.
@@ -315,17 +270,17 @@ describe("room", () => {
     // "/me waves" came after " indented", the 3,001st relayed line.
     const expected = [...relayed.slice(0, 3001), "* alice waves", ...relayed.slice(3001)];
     expect(said(b).filter((l) => l.startsWith("alice") || l === "* alice waves")).toEqual(expected);
-    expect(printed.text).toBe(`${relayed.join("\n")}\n`);
-    const c = await join();
+    expect(s.printed).toBe(`${relayed.join("\n")}\n`);
+    using c = await testMember(s.port);
     await c.write("/who\n");
     await c.waitLine(/^\* 4 here/);
     expect(c.lines.slice(1, 6)).toEqual(relayed.slice(-5));
   });
 
   test("history stays intact after later traffic (kept lines are copies, not views of a reused buffer)", async () => {
-    await start({ history: 3 });
-    const a = await join("alice");
-    const b = await join("bob");
+    await using s = await testServer({ history: 3 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
     await a.write("first line\nsecond line\n");
     await b.waitLine("alice: second line");
     // Later batches (lines, notices) reuse the buffer the kept lines were relayed from.
@@ -333,7 +288,7 @@ describe("room", () => {
     await a.waitLine(/^bob: z+$/);
     b.close();
     await a.waitLine(/^\* bob left/);
-    const c = await join();
+    using c = await testMember(s.port);
     await c.write("/who\n");
     await c.waitLine(/^\* 3 here/);
     expect(c.lines.slice(1, 4)).toEqual(["alice: second line", "* bob overwrites", `bob: ${"z".repeat(68)}`]);

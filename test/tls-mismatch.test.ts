@@ -3,7 +3,7 @@
  * a plain server are each told so in one line, promptly, and a TLS ClientHello
  * on a plain port never reaches anyone (not echoed, printed, relayed or kept).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,8 @@ import {
   SNIFF_WAIT_MS,
 } from "../src/net/tls-sniff.ts";
 import { JOIN_GRACE_MS } from "../src/room/room.ts";
-import { type Cli, cliServer, RawClient, runCli, runToEnd, until } from "./helpers.ts";
+import { testClient, testMember } from "./fixture.ts";
+import { cliServer, runCli, runToEnd, until } from "./helpers.ts";
 
 /** The one-line answers, as the CLI prints them. */
 const SPEAKS_TLS = "error: the server speaks TLS: use --tls (or --ca FILE)";
@@ -31,9 +32,6 @@ let cert = "";
 let key = "";
 /** A real ClientHello, as Bun's TLS client sends it. */
 let clientHello: Uint8Array = new Uint8Array(0);
-
-const processes: Cli[] = [];
-const clients: RawClient[] = [];
 
 /** The first TLS record a TLS client sends: its ClientHello (RFC 8446 §5.1: 5-byte header, then `length` bytes). */
 async function captureClientHello(): Promise<Uint8Array> {
@@ -108,32 +106,6 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-afterEach(() => {
-  for (const p of processes.splice(0)) p.kill("SIGKILL");
-  for (const c of clients.splice(0)) c.close();
-});
-
-async function server(args: string[]): Promise<Cli & { port: number }> {
-  const s = await cliServer(args);
-  processes.push(s);
-  return s;
-}
-
-async function raw(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
-}
-
-/** A room member with a name, its greeting and rename read. */
-async function member(port: number, name: string): Promise<RawClient> {
-  const c = await raw(port);
-  await c.waitLine(/^\* welcome, you are guest-\d+ /);
-  await c.write(`/nick ${name}\n`);
-  await c.waitLine(`* you are now ${name}`);
-  return c;
-}
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (s: string) => new TextEncoder().encode(s);
@@ -223,6 +195,7 @@ describe("telling TLS by its first bytes", () => {
       [false, "16"],
     ]);
     await until(() => seen.length === 3, "the wait to end", 1000);
+    // The cancelled one would have ended 20 ms in: proving it does not takes a time.
     await Bun.sleep(50);
     expect(seen).toEqual([
       [false, "6869"],
@@ -235,7 +208,7 @@ describe("telling TLS by its first bytes", () => {
 describe("a plain client of a TLS server", () => {
   for (const mode of ["twoway", "echo", "oneway"]) {
     test(`${mode}: piped, it says the server speaks TLS, exit 1, within 2 s; nothing reaches stdout`, async () => {
-      const s = await server(["--mode", mode, "--tls-cert", cert, "--tls-key", key]);
+      await using s = await cliServer(["--mode", mode, "--tls-cert", cert, "--tls-key", key]);
       const started = performance.now();
       const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "hello there\n");
       const ms = performance.now() - started;
@@ -247,12 +220,12 @@ describe("a plain client of a TLS server", () => {
   }
 
   test("with stdin still open it exits as soon as the server's alert arrives", async () => {
-    const s = await server(["--tls-cert", cert, "--tls-key", key]);
-    const c = runCli(["connect", "127.0.0.1", String(s.port)]);
-    processes.push(c);
+    await using s = await cliServer(["--tls-cert", cert, "--tls-key", key]);
+    await using c = runCli(["connect", "127.0.0.1", String(s.port)]);
     await c.waitErr(/^connected to /m);
     const started = performance.now();
     c.write("hello there\n");
+    // A deadline, not a wait: the client must be gone within PROMPT_MS.
     const code = await Promise.race([c.exited, Bun.sleep(PROMPT_MS).then(() => "still running")]);
     console.log(`plain client -> TLS server (stdin open): told in ${(performance.now() - started).toFixed(0)} ms`);
     expect(code).toBe(1);
@@ -265,7 +238,7 @@ describe("a plain client of a TLS server", () => {
 describe("a TLS client of a plain server", () => {
   for (const mode of ["twoway", "echo", "oneway"]) {
     test(`${mode}: --tls --insecure and --ca both say the server does not speak TLS, exit 1, within 2 s`, async () => {
-      const s = await server(["--mode", mode]);
+      await using s = await cliServer(["--mode", mode]);
       for (const flags of [["--tls", "--insecure"], ["--ca", cert], ["--tls"]]) {
         const started = performance.now();
         const r = await runToEnd(["connect", ...flags, "127.0.0.1", String(s.port)], "secret\n");
@@ -284,8 +257,8 @@ describe("a TLS client of a plain server", () => {
 
 describe("a ClientHello on a plain port", () => {
   test("room: not relayed, kept, announced or printed; the server logs it and the room goes on", async () => {
-    const s = await server(["--mode", "twoway"]);
-    const alice = await member(s.port, "alice");
+    await using s = await cliServer(["--mode", "twoway"]);
+    using alice = await testMember(s.port, "alice");
     await alice.write("before\n");
     await s.waitOut(/^alice: before$/m);
     const started = performance.now();
@@ -294,7 +267,7 @@ describe("a ClientHello on a plain port", () => {
     console.log(`TLS client -> plain room: handshake failed and server logged it in ${(performance.now() - started).toFixed(0)} ms`);
     // Checking for an absence: past the moment the newcomer's join would have been announced.
     await Bun.sleep(JOIN_GRACE_MS + 200);
-    const bob = await member(s.port, "bob");
+    using bob = await testMember(s.port, "bob");
     await bob.write("after\n");
     await alice.waitLine("bob: after");
     const heard = alice.lines.slice(alice.lines.indexOf("* you are now alice") + 1);
@@ -307,11 +280,11 @@ describe("a ClientHello on a plain port", () => {
   });
 
   test("room: the client gets the greeting sent at open and nothing after it, then a close", async () => {
-    const s = await server(["--mode", "twoway", "--history", "5"]);
-    const alice = await member(s.port, "alice");
+    await using s = await cliServer(["--mode", "twoway", "--history", "5"]);
+    using alice = await testMember(s.port, "alice");
     await alice.write("kept line\n");
     await s.waitOut(/^alice: kept line$/m);
-    const c = await raw(s.port);
+    using c = await testClient(s.port);
     await c.waitLine("alice: kept line");
     const greeted = [...c.bytes];
     await c.write(clientHello);
@@ -319,6 +292,7 @@ describe("a ClientHello on a plain port", () => {
     expect(c.lines).toEqual([expect.stringMatching(/^\* welcome, you are guest-2 /), "alice: kept line"]);
     expect([...c.bytes]).toEqual(greeted);
     await s.waitErr(TRIED_TLS, PROMPT_MS);
+    // Checking for an absence: past the moment the newcomer's join would have been announced.
     await Bun.sleep(JOIN_GRACE_MS + 200);
     await alice.write("still here\n");
     await s.waitOut(/^alice: still here$/m);
@@ -326,8 +300,8 @@ describe("a ClientHello on a plain port", () => {
   });
 
   test("echo: nothing is echoed, nothing printed, the client is closed, and echo goes on", async () => {
-    const s = await server(["--mode", "echo"]);
-    const c = await raw(s.port);
+    await using s = await cliServer(["--mode", "echo"]);
+    using c = await testClient(s.port);
     await c.write(clientHello);
     await c.waitClosed(PROMPT_MS);
     expect(c.bytes.length).toBe(0);
@@ -339,9 +313,10 @@ describe("a ClientHello on a plain port", () => {
   });
 
   test("echo: a ClientHello split after two bytes is still recognised", async () => {
-    const s = await server(["--mode", "echo"]);
-    const c = await raw(s.port);
+    await using s = await cliServer(["--mode", "echo"]);
+    using c = await testClient(s.port);
     await c.write(clientHello.subarray(0, 2));
+    // A moment between the halves, so that the server reads them apart.
     await Bun.sleep(50);
     await c.write(clientHello.subarray(2));
     await c.waitClosed(PROMPT_MS);
@@ -350,8 +325,8 @@ describe("a ClientHello on a plain port", () => {
   });
 
   test("oneway: nothing printed; the server logs it and goes on printing", async () => {
-    const s = await server(["--mode", "oneway"]);
-    const c = await raw(s.port);
+    await using s = await cliServer(["--mode", "oneway"]);
+    using c = await testClient(s.port);
     await c.write(clientHello);
     await c.waitClosed(PROMPT_MS);
     await s.waitErr(TRIED_TLS, PROMPT_MS);
@@ -362,14 +337,14 @@ describe("a ClientHello on a plain port", () => {
   });
 
   test("echo stays byte-exact for plain bytes that start like a ClientHello", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     // 0x16 then more: told apart at once.
-    const a = await raw(s.port);
+    using a = await testClient(s.port);
     await a.write(bytes(0x16, 0x41, 0x0a));
     await until(() => a.bytes.length === 3, "the echo", PROMPT_MS);
     expect([...a.bytes]).toEqual([0x16, 0x41, 0x0a]);
     // 0x16 alone: held a moment, then echoed.
-    const b = await raw(s.port);
+    using b = await testClient(s.port);
     const started = performance.now();
     await b.write(bytes(0x16));
     await until(() => b.bytes.length === 1, "the held byte's echo", PROMPT_MS);
@@ -378,7 +353,7 @@ describe("a ClientHello on a plain port", () => {
     await until(() => b.bytes.length === 3, "the rest", PROMPT_MS);
     expect([...b.bytes]).toEqual([0x16, 0x03, 0x01]);
     // 0x16 0x03 then FIN: echoed, then closed.
-    const c = await raw(s.port);
+    using c = await testClient(s.port);
     await c.write(bytes(0x16, 0x03));
     c.finish();
     await c.waitClosed(PROMPT_MS);

@@ -3,13 +3,13 @@
  * and --retry, end to end through the CLI, with openssl s_client and netcat as
  * outside peers. Certificates are made with openssl at test time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Subprocess, spawn, spawnSync, type TCPSocketListener } from "bun";
+import { spawn, spawnSync, type TCPSocketListener } from "bun";
 import { connect } from "../src/client.ts";
-import { type ServerHandle, serve } from "../src/server.ts";
+import { testServer } from "./fixture.ts";
 import { type Cli, cliServer, runCli, runToEnd, until } from "./helpers.ts";
 
 let dir = "";
@@ -18,11 +18,6 @@ let key = "";
 /** A second self-signed certificate, for example.com only. */
 let otherCert = "";
 let otherKey = "";
-
-const processes: Cli[] = [];
-const peers: Subprocess[] = [];
-const listeners: TCPSocketListener<unknown>[] = [];
-const servers: ServerHandle[] = [];
 
 function makeCert(name: string, subjectAltName: string): void {
   const made = spawnSync({
@@ -63,36 +58,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(async () => {
-  for (const p of processes.splice(0)) p.kill("SIGKILL");
-  for (const p of peers.splice(0)) p.kill("SIGKILL");
-  for (const l of listeners.splice(0)) l.stop(true);
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function server(args: string[]): Promise<Cli & { port: number }> {
-  const s = await cliServer(args);
-  processes.push(s);
-  return s;
-}
-
-function cli(args: string[]): Cli {
-  const c = runCli(args);
-  processes.push(c);
-  return c;
-}
-
 /** `chat serve --unix PATH …`, once it is listening. */
 async function unixServer(path: string, args: string[] = []): Promise<Cli> {
-  const s = cli(["serve", "--unix", path, ...args]);
+  const s = runCli(["serve", "--unix", path, ...args]);
   await s.waitErr(new RegExp(`listening on ${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(mode`));
   return s;
 }
 
-/** A peer nobody here wrote (openssl, nc), with its output collected. */
+/** A peer nobody here wrote (openssl, nc), with its output collected; `await using` kills it. */
 function outsider(cmd: string[]) {
   const proc = spawn({ cmd, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  peers.push(proc);
   const out = { text: "" };
   const reading = (async () => {
     const decoder = new TextDecoder();
@@ -112,6 +87,10 @@ function outsider(cmd: string[]) {
       await reading;
       return code;
     }),
+    [Symbol.asyncDispose]: async () => {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
   };
 }
 
@@ -140,7 +119,7 @@ describe("TLS", () => {
   const tlsArgs = () => ["--tls-cert", cert, "--tls-key", key];
 
   test("echo over TLS is byte-exact, and both sides print the same certificate fingerprint", async () => {
-    const s = await server(["--mode", "echo", ...tlsArgs()]);
+    await using s = await cliServer(["--mode", "echo", ...tlsArgs()]);
     const [, fingerprint] = await s.waitErr(/^tls certificate sha256 ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$/m);
     const input = seq(20_000);
     const r = await runToEnd(["connect", "--tls", "--ca", cert, "127.0.0.1", String(s.port)], input);
@@ -151,8 +130,8 @@ describe("TLS", () => {
   });
 
   test("a TLS room: a line from one client reaches the other as NAME: TEXT", async () => {
-    const s = await server(tlsArgs());
-    const alice = cli(["connect", "--tls", "--ca", cert, "--name", "alice", `localhost:${s.port}`]);
+    await using s = await cliServer(tlsArgs());
+    await using alice = runCli(["connect", "--tls", "--ca", cert, "--name", "alice", `localhost:${s.port}`]);
     await alice.waitOut(/^\* you are now alice$/m);
     const bob = await runToEnd(["connect", "--tls", "--ca", cert, "--name", "bob", `localhost:${s.port}`], "hello over tls\n");
     expect(bob.code).toBe(0);
@@ -161,7 +140,7 @@ describe("TLS", () => {
   });
 
   test("oneway over TLS prints PEER: TEXT", async () => {
-    const s = await server(["--mode", "oneway", ...tlsArgs()]);
+    await using s = await cliServer(["--mode", "oneway", ...tlsArgs()]);
     const r = await runToEnd(["connect", "--ca", cert, `127.0.0.1:${s.port}`], "one way, encrypted\n");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
@@ -169,15 +148,24 @@ describe("TLS", () => {
   });
 
   test("openssl s_client, verifying the certificate, gets its echo", async () => {
-    const s = await server(["--mode", "echo", ...tlsArgs()]);
-    const peer = outsider(["openssl", "s_client", "-quiet", "-verify_return_error", "-CAfile", cert, "-connect", `127.0.0.1:${s.port}`]);
+    await using s = await cliServer(["--mode", "echo", ...tlsArgs()]);
+    await using peer = outsider([
+      "openssl",
+      "s_client",
+      "-quiet",
+      "-verify_return_error",
+      "-CAfile",
+      cert,
+      "-connect",
+      `127.0.0.1:${s.port}`,
+    ]);
     peer.write("ping from openssl\n");
     await peer.waitOut("ping from openssl\n");
     await s.waitOut(/^127\.0\.0\.1:\d+: ping from openssl$/m);
   });
 
   test("a self-signed server without --ca: exit 1, the certificate named, nothing sent", async () => {
-    const s = await server(["--mode", "oneway", ...tlsArgs()]);
+    await using s = await cliServer(["--mode", "oneway", ...tlsArgs()]);
     const started = performance.now();
     const r = await runToEnd(["connect", "--tls", "127.0.0.1", String(s.port)], "secret\n");
     expect(r.code).toBe(1);
@@ -188,7 +176,7 @@ describe("TLS", () => {
   });
 
   test("a certificate for another name is refused even with it as --ca", async () => {
-    const s = await server(["--mode", "echo", "--tls-cert", otherCert, "--tls-key", otherKey]);
+    await using s = await cliServer(["--mode", "echo", "--tls-cert", otherCert, "--tls-key", otherKey]);
     const r = await runToEnd(["connect", "--ca", otherCert, `localhost:${s.port}`], "hi\n");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -197,7 +185,7 @@ describe("TLS", () => {
   });
 
   test("--insecure connects without verifying, and warns", async () => {
-    const s = await server(["--mode", "echo", ...tlsArgs()]);
+    await using s = await cliServer(["--mode", "echo", ...tlsArgs()]);
     const [, fingerprint] = await s.waitErr(/^tls certificate sha256 (\S+)$/m);
     const r = await runToEnd(["connect", "--insecure", `127.0.0.1:${s.port}`], "unverified\n");
     expect(r.code).toBe(0);
@@ -213,7 +201,7 @@ describe("TLS", () => {
   });
 
   test("soak: 500 sequential TLS connections x 20 lines, server memory stays bounded", async () => {
-    const s = await server(["--mode", "echo", "--quiet", ...tlsArgs()]);
+    await using s = await cliServer(["--mode", "echo", "--quiet", ...tlsArgs()]);
     const ca = readFileSync(cert, "utf8");
     const lines = seq(20);
     const session = async () => {
@@ -243,7 +231,7 @@ describe("TLS", () => {
 describe("unix sockets", () => {
   test("echo over a unix socket; peers are local-N", async () => {
     const path = join(dir, "echo.sock");
-    const s = await unixServer(path, ["--mode", "echo"]);
+    await using s = await unixServer(path, ["--mode", "echo"]);
     const input = seq(5000);
     const r = await runToEnd(["connect", "--unix", path], input);
     expect(r.code).toBe(0);
@@ -254,8 +242,8 @@ describe("unix sockets", () => {
 
   test("a twoway room over a unix socket", async () => {
     const path = join(dir, "room.sock");
-    const s = await unixServer(path);
-    const alice = cli(["connect", "--unix", path, "--name", "alice"]);
+    await using s = await unixServer(path);
+    await using alice = runCli(["connect", "--unix", path, "--name", "alice"]);
     await alice.waitOut(/^\* you are now alice$/m);
     const bob = await runToEnd(["connect", "--unix", path, "--name", "bob"], "hi over unix\n");
     expect(bob.code).toBe(0);
@@ -265,8 +253,8 @@ describe("unix sockets", () => {
 
   test("nc -U talks to a unix-socket server", async () => {
     const path = join(dir, "nc.sock");
-    const s = await unixServer(path, ["--mode", "echo"]);
-    const peer = outsider(["nc", "-N", "-U", path]);
+    await using s = await unixServer(path, ["--mode", "echo"]);
+    await using peer = outsider(["nc", "-N", "-U", path]);
     peer.write("hello from nc\n");
     peer.endInput();
     expect(await peer.exited).toBe(0);
@@ -276,11 +264,11 @@ describe("unix sockets", () => {
 
   test("a stale socket file from a killed server is replaced", async () => {
     const path = join(dir, "stale.sock");
-    const crashed = await unixServer(path, ["--mode", "echo"]);
+    await using crashed = await unixServer(path, ["--mode", "echo"]);
     crashed.kill("SIGKILL");
     await crashed.exited;
     expect(lstatSync(path).isSocket()).toBe(true);
-    const s = await unixServer(path, ["--mode", "echo"]);
+    await using s = await unixServer(path, ["--mode", "echo"]);
     expect(s.stderr()).not.toContain("in use");
     const r = await runToEnd(["connect", "--unix", path], "after the crash\n");
     expect(r.stdout).toBe("after the crash\n");
@@ -288,7 +276,7 @@ describe("unix sockets", () => {
 
   test("a live socket: exit 1, address already in use, and the live server goes on", async () => {
     const path = join(dir, "live.sock");
-    await unixServer(path, ["--mode", "echo"]);
+    await using _live = await unixServer(path, ["--mode", "echo"]);
     const second = await runToEnd(["serve", "--unix", path, "--mode", "echo"]);
     expect(second.code).toBe(1);
     expect(second.stderr).toBe(`error: cannot listen on ${path}: address already in use\n`);
@@ -307,7 +295,7 @@ describe("unix sockets", () => {
 
   test("the socket file is removed on SIGTERM", async () => {
     const path = join(dir, "term.sock");
-    const s = await unixServer(path, ["--mode", "oneway"]);
+    await using s = await unixServer(path, ["--mode", "oneway"]);
     expect(existsSync(path)).toBe(true);
     s.kill("SIGTERM");
     expect(await s.exited).toBe(0);
@@ -317,7 +305,7 @@ describe("unix sockets", () => {
 
 describe("IPv6", () => {
   test("the default listener serves IPv4 and IPv6; IPv4 peers print as plain IPv4", async () => {
-    const s = await server(["--mode", "oneway"]);
+    await using s = await cliServer(["--mode", "oneway"]);
     expect(s.stderr()).toContain(`listening on [::]:${s.port} (mode oneway)`);
     const v4 = await runToEnd(["connect", "127.0.0.1", String(s.port)], "from v4\n");
     const v6 = await runToEnd(["connect", `[::1]:${s.port}`], "from v6\n");
@@ -328,7 +316,7 @@ describe("IPv6", () => {
   });
 
   test("--host ::1 listens on IPv6 loopback only; `connect ::1 PORT` works", async () => {
-    const s = await server(["--mode", "echo", "--host", "::1"]);
+    await using s = await cliServer(["--mode", "echo", "--host", "::1"]);
     expect(s.stderr()).toContain(`listening on [::1]:${s.port} (mode echo)`);
     const r = await runToEnd(["connect", "::1", String(s.port)], "v6 only\n");
     expect(r.code).toBe(0);
@@ -342,12 +330,12 @@ describe("IPv6", () => {
   });
 
   test("--host [::1] (bracketed) is accepted", async () => {
-    const s = await server(["--mode", "echo", "--host", "[::1]"]);
+    await using s = await cliServer(["--mode", "echo", "--host", "[::1]"]);
     expect(s.stderr()).toContain(`listening on [::1]:${s.port}`);
   });
 
   test("connecting to localhost opens one connection, not one per address", async () => {
-    const s = await server(["--mode", "oneway"]);
+    await using s = await cliServer(["--mode", "oneway"]);
     const r = await runToEnd(["connect", `localhost:${s.port}`], "just once\n");
     expect(r.code).toBe(0);
     await s.waitOut(/: just once$/m);
@@ -357,7 +345,7 @@ describe("IPv6", () => {
 });
 
 describe("connect --timeout and --retry", () => {
-  /** A TCP server that accepts and never answers: a TLS handshake with it never completes. */
+  /** A TCP server that accepts and never answers: a TLS handshake with it never completes. `using` stops it. */
   function silentServer(accepted: { open: number; closed: number }): TCPSocketListener<unknown> {
     const l = Bun.listen({
       hostname: "127.0.0.1",
@@ -372,12 +360,11 @@ describe("connect --timeout and --retry", () => {
         },
       },
     });
-    listeners.push(l);
     return l;
   }
 
   test("--timeout bounds a TLS handshake that never completes", async () => {
-    const l = silentServer({ open: 0, closed: 0 });
+    using l = silentServer({ open: 0, closed: 0 });
     const started = performance.now();
     const r = await runToEnd(["connect", "--tls", "--insecure", "--timeout", "500ms", "127.0.0.1", String(l.port)]);
     const ms = performance.now() - started;
@@ -389,7 +376,7 @@ describe("connect --timeout and --retry", () => {
 
   test("a timed-out attempt closes its socket (library, no process exit to hide a leak)", async () => {
     const accepted = { open: 0, closed: 0 };
-    const l = silentServer(accepted);
+    using l = silentServer(accepted);
     const attempt = connect({ host: "127.0.0.1", port: l.port, tls: { insecure: true }, timeoutMs: 200, retry: 1 });
     await expect(attempt).rejects.toThrow(`cannot connect to 127.0.0.1:${l.port}: timed out after 200ms`);
     await until(() => accepted.closed === 2, `both attempts closed (${JSON.stringify(accepted)})`, 2000);
@@ -398,9 +385,9 @@ describe("connect --timeout and --retry", () => {
 
   test("--retry reaches a server that starts after the first attempt failed", async () => {
     const port = freePort();
-    const c = cli(["connect", "--retry", "5", "127.0.0.1", String(port)]);
+    await using c = runCli(["connect", "--retry", "5", "127.0.0.1", String(port)]);
     await c.waitErr(/^warning: cannot connect to 127\.0\.0\.1:\d+: connection refused \(retrying in 250ms, 5 left\)$/m);
-    servers.push(await serve({ mode: "echo", host: "127.0.0.1", port }));
+    await using _echo = await testServer({ mode: "echo", port });
     await c.waitErr(new RegExp(`^connected to 127\\.0\\.0\\.1:${port}$`, "m"));
     c.write("after retry\n");
     c.endInput();
@@ -434,7 +421,7 @@ describe("connect --timeout and --retry", () => {
   });
 
   test("--timeout 0 means no limit", async () => {
-    const s = await server(["--mode", "echo"]);
+    await using s = await cliServer(["--mode", "echo"]);
     const r = await runToEnd(["connect", "--timeout", "0", "127.0.0.1", String(s.port)], "no deadline\n");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("no deadline\n");
