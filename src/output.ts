@@ -7,7 +7,8 @@ import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { createConsola, type LogObject } from "consola/core";
 import { copyBytes } from "./text/bytes.ts";
-import { copyPlainLines, type LinePrefix, plainTarget, SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, plainTarget } from "./text/plain-lines.ts";
+import { SANITIZE_GROWTH, sanitizeInto } from "./text/sanitize.ts";
 
 export function colorEnabled(stream: { isTTY?: boolean }): boolean {
   const env = process.env;

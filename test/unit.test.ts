@@ -13,7 +13,8 @@ import { parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
 import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
-import { copyPlainLines, decodeLine, linePrefix, plainTarget, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
+import { copyPlainLines, linePrefix, plainTarget } from "../src/text/plain-lines.ts";
+import { decodeLine, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
 import { TelnetFilter } from "../src/text/telnet.ts";
 import { parseDuration, parseSize } from "../src/text/units.ts";
 

@@ -9,7 +9,7 @@ import { Printer, type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
 import type { ConsoleHandle } from "../server-console.ts";
-import { linePrefix } from "../text/sanitize.ts";
+import { linePrefix } from "../text/plain-lines.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
 

@@ -15,7 +15,7 @@
  */
 
 import { copyBytes } from "../text/bytes.ts";
-import { copyPlainLines, type LinePrefix, type PlainTarget, plainTarget } from "../text/sanitize.ts";
+import { copyPlainLines, type LinePrefix, type PlainTarget, plainTarget } from "../text/plain-lines.ts";
 import { PLAIN_LINE_JSON_EXTRA } from "./wire.ts";
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { LineInput } from "../modes/input.ts";
 import type { Conn } from "../net/conn.ts";
-import { type LinePrefix, linePrefix } from "../text/sanitize.ts";
+import { type LinePrefix, linePrefix } from "../text/plain-lines.ts";
 import { nameKey } from "./names.ts";
 
 /** A newcomer's join is announced after its first line or this long after connecting, so a client's `/nick` comes first. */
