@@ -9,7 +9,6 @@
 import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
 import { InputGate } from "./input-gate.ts";
-import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { logger, StdoutWriter } from "./output.ts";
 import { Retry } from "./retry.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
@@ -24,6 +23,8 @@ import { STAMP_WIDTH, View, viewOptions } from "./view.ts";
 export const GREETING_WAIT_MS = 300;
 /** The longest greeting wait, however slow the link. */
 const GREETING_WAIT_MAX_MS = 2000;
+/** On a slow link the greeting wait is this many times what connecting took (a round trip or two). */
+const GREETING_WAIT_PER_CONNECT = 4;
 /** Long enough for any line a chat server sends; longer ones are cut for display. */
 const DISPLAY_MAX_LINE = 1024 * 1024;
 
@@ -108,6 +109,7 @@ export class Session {
 
   private async finish(code: number): Promise<number> {
     this.editor?.close();
+    this.input.close();
     await this.out.drained();
     if (code === 0 && !this.refused) logger.info("disconnected");
     return code;
@@ -160,7 +162,7 @@ export class Session {
       return;
     }
     const wait = first
-      ? Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, 4 * (this.options.connectMs ?? 0)))
+      ? Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, GREETING_WAIT_PER_CONNECT * (this.options.connectMs ?? 0)))
       : GREETING_WAIT_MAX_MS;
     const timer = setTimeout(() => {
       if (this.link) return;
@@ -223,7 +225,7 @@ export class Session {
       this.refused = true;
       this.input.discard();
       logger.error(`name ${name} is taken`);
-      this.client.end(CLOSE_GRACE_MS);
+      this.client.end();
     }
   }
 
@@ -248,7 +250,7 @@ export class Session {
   private leave(): void {
     this.leaving = true;
     if (this.retry.waiting) this.retry.interrupt();
-    else this.client.end(CLOSE_GRACE_MS);
+    else this.client.end();
   }
 
   private received(line: string): void {
