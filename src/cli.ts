@@ -95,6 +95,3 @@ try {
     process.exitCode = 1;
   }
 }
-// Servers and sessions have ended; a stdin reader may still hold the loop open.
-await new Promise((resolve) => process.stdout.write("", resolve));
-process.exit();

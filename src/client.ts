@@ -1,38 +1,23 @@
 /**
  * `connect(options)`: opens a TCP, TLS or unix-socket connection with a
- * deadline (Bun.connect has none of its own) and retries, and returns a handle
+ * deadline and retries (each attempt: net/dial.ts), and returns a handle
  * whose writes are queued (see Conn) and whose graceful end is a half-close.
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { Socket, SocketHandler } from "bun";
+import { CONNECT_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_PORT } from "./defaults.ts";
 import { ChatError, reason } from "./errors.ts";
 import { formatHostPort } from "./net/address.ts";
-import { Conn, type ConnRef } from "./net/conn.ts";
-import { FirstBytes, recordVerdict, SNIFF_WAIT_MS } from "./net/tls-sniff.ts";
-import { copyOf } from "./text/bytes.ts";
+import { AddressError, type Dialled, type DialOptions, dial, startTimer } from "./net/dial.ts";
 import { formatDuration } from "./text/units.ts";
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+/** `retry`'s first wait; each further one doubles, up to RETRY_MAX_MS. */
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5000;
-const SPEAKS_TLS = "the server speaks TLS: use --tls (or --ca FILE)";
-const NOT_TLS = "the server does not speak TLS";
-/**
- * How a handshake fails when the server answered with something that is not
- * TLS: text (a bad record header), our own ClientHello echoed back, or a
- * close before the handshake was done (a plain chat server does that when
- * it sees a ClientHello; Bun words it "…disconnected before secure TLS…").
- */
-const NOT_TLS_ERRORS =
-  /WRONG_VERSION_NUMBER|wrong version|PACKET_LENGTH_TOO_LONG|packet length too long|unknown protocol|UNEXPECTED_MESSAGE|UNEXPECTED_RECORD|disconnected before secure TLS/i;
 
-export interface ConnectOptions {
-  host?: string;
+export interface ConnectOptions extends DialOptions {
   port?: number;
   unix?: string;
-  /** TLS: verify against the system CAs, or `ca` (PEM); `insecure` skips verification. */
-  tls?: { ca?: string; insecure?: boolean };
   /** Bounds connecting, TLS handshake included (0 = no limit). */
   timeoutMs?: number;
   /** Further attempts after a failure, with exponential backoff. */
@@ -48,8 +33,9 @@ export interface ClientHandle {
   readonly queued: number;
   /** The connection is closed (or closing past recall). */
   readonly isGone: boolean;
-  /** Called each time the queue shrinks (the socket drained). */
-  onDrain(listener: () => void): void;
+  /** Calls `listener` each time the queue shrinks (the socket drained). */
+  addDrainListener(listener: () => void): void;
+  removeDrainListener(listener: () => void): void;
   /** Stop / start reading from the server (the reader is backed up). */
   pause(): void;
   resume(): void;
@@ -70,13 +56,6 @@ export interface ClientHandle {
 
 const encoder = new TextEncoder();
 
-interface Pending {
-  early: Uint8Array[];
-  handler: ((chunk: Uint8Array) => void) | null;
-  closeError: Error | undefined;
-  resolveClosed: (error: Error | undefined) => void;
-}
-
 export async function connect(options: ConnectOptions = {}): Promise<ClientHandle> {
   const attempts = (options.retry ?? 0) + 1;
   for (let attempt = 1; ; attempt++) {
@@ -93,20 +72,17 @@ export async function connect(options: ConnectOptions = {}): Promise<ClientHandl
 }
 
 export function targetLabel(options: ConnectOptions): string {
-  return options.unix ?? formatHostPort(options.host ?? "localhost", options.port ?? 5000);
+  return options.unix ?? formatHostPort(options.host ?? DEFAULT_HOST, options.port ?? DEFAULT_PORT);
 }
-
-/** A failure before any byte was exchanged (refused, unreachable): the next address may work. */
-class AddressError extends ChatError {}
 
 async function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
   const label = targetLabel(options);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
   const timedOut = () => new ChatError(`cannot connect to ${label}: timed out after ${formatDuration(timeoutMs)}`);
-  if (options.unix) return connectTo(options, { unix: options.unix }, label, deadline - Date.now(), timedOut);
-  const host = options.host ?? "localhost";
-  const port = options.port ?? 5000;
+  if (options.unix) return handle(await dial(options, { unix: options.unix }, label, deadline - Date.now(), timedOut), label);
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
   const addresses = await beforeDeadline(addressesOf(host), deadline - Date.now(), timedOut).catch((error: unknown) => {
     throw error instanceof ChatError ? error : new ChatError(`cannot connect to ${label}: ${reason(error)}`);
   });
@@ -115,7 +91,7 @@ async function connectOnce(options: ConnectOptions): Promise<ClientHandle> {
     const left = deadline - Date.now();
     if (left <= 0) throw timedOut();
     try {
-      return await connectTo(options, { hostname, port }, label, left, timedOut);
+      return handle(await dial(options, { hostname, port }, label, left, timedOut), label);
     } catch (error) {
       if (!(error instanceof AddressError)) throw error;
       failure = error;
@@ -145,179 +121,37 @@ function beforeDeadline<T>(work: Promise<T>, ms: number, timedOut: () => Error):
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-/** Longest delay setTimeout takes; a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A timer, or none for an infinite wait. */
-function startTimer(ms: number, fire: () => void): Timer | undefined {
-  return Number.isFinite(ms) ? setTimeout(fire, Math.min(ms, MAX_TIMER_MS)) : undefined;
-}
-
-type Target = { unix: string } | { hostname: string; port: number };
-
-function connectTo(
-  options: ConnectOptions,
-  target: Target,
-  label: string,
-  timeoutMs: number,
-  timedOut: () => ChatError,
-): Promise<ClientHandle> {
-  const tls = options.tls;
-  let resolveClosed: (error: Error | undefined) => void = () => {};
-  const closed = new Promise<Error | undefined>((resolve) => {
-    resolveClosed = resolve;
-  });
-  const pending: Pending = { early: [], handler: null, closeError: undefined, resolveClosed };
-
-  return new Promise<ClientHandle>((resolve, reject) => {
-    let settled = false;
-    let current: Socket<ConnRef> | undefined;
-    // Settle before terminating: terminate() runs the close handler at once.
-    const settle = (error: ChatError, socket: Socket<ConnRef> | null | undefined = current) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        reject(error);
-      }
-      socket?.terminate();
-    };
-    const fail = (why: string, socket?: Socket<ConnRef>) => settle(new ChatError(`cannot connect to ${label}: ${why}`), socket);
-    const unreachable = (error: unknown) => settle(new AddressError(`cannot connect to ${label}: ${reason(error)}`));
-    const ready = (socket: Socket<ConnRef>) => {
-      if (settled) {
-        socket.terminate();
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      const conn = new Conn(socket, label);
-      socket.data = { conn };
-      resolve(makeHandle(conn, label, tls ? fingerprintOf(socket) : undefined, pending, closed));
-    };
-    const timer = startTimer(timeoutMs, () => settle(timedOut()));
-    const deliver = (s: Socket<ConnRef>, chunk: Uint8Array) => {
-      if (pending.handler) pending.handler(chunk);
-      else if (s.data?.conn) pending.early.push(copyOf(chunk));
-    };
-    // A plain connection to a TLS server: its first bytes are a TLS record (an alert), not text.
-    const first = tls
-      ? null
-      : new FirstBytes(recordVerdict, SNIFF_WAIT_MS, (isTls, bytes) => {
-          if (isTls) {
-            pending.closeError = new ChatError(SPEAKS_TLS);
-            current?.data?.conn?.destroy();
-          } else if (current && bytes.length > 0) deliver(current, bytes);
-        });
-
-    const socket: SocketHandler<ConnRef> = {
-      open(s) {
-        current = s;
-        if (!tls) ready(s);
-      },
-      handshake(s, success, authorizationError) {
-        // A failed handshake comes with its error in `authorizationError` too.
-        if (!success && NOT_TLS_ERRORS.test(authorizationError?.message ?? "")) {
-          settle(new ChatError(`cannot connect to ${label}: ${NOT_TLS}`), null);
-          // Ended, not reset: a reset can make a plain server lose our ClientHello unread (a chat server logs it).
-          s.end();
-        } else if (authorizationError && !tls?.insecure) fail(`certificate verification failed: ${reason(authorizationError)}`, s);
-        else if (!success) fail("TLS handshake failed", s);
-        else ready(s);
-      },
-      data(s, chunk) {
-        if (first && !first.isDecided) first.push(chunk);
-        else deliver(s, chunk);
-      },
-      drain(s) {
-        s.data?.conn?.drain();
-      },
-      end(s) {
-        first?.release();
-        s.data?.conn?.peerEnd();
-        // The server finished sending; closing our side completes the close.
-        s.data?.conn?.end();
-      },
-      close(s, error) {
-        first?.cancel();
-        if (!settled) {
-          fail(error ? reason(error) : "connection closed during setup");
-          return;
-        }
-        s.data?.conn?.markGone();
-        pending.resolveClosed(error ?? pending.closeError);
-      },
-      error(_s, error) {
-        pending.closeError = error;
-      },
-      connectError(_s, error) {
-        unreachable(error);
-      },
-    };
-
-    // serverName: the certificate is checked against the name the user gave, not the address tried.
-    const tlsOption = tls ? { ca: tls.ca, rejectUnauthorized: !tls.insecure, serverName: options.host } : undefined;
-    const common = { socket, tls: tlsOption, allowHalfOpen: true };
-    const started = "unix" in target ? Bun.connect<ConnRef>({ ...target, ...common }) : Bun.connect<ConnRef>({ ...target, ...common });
-    started.then(
-      (s) => {
-        // Connected after the deadline: nobody is waiting for it.
-        if (settled && !s.data?.conn) s.terminate();
-      },
-      (error: unknown) => unreachable(error),
-    );
-  });
-}
-
-function makeHandle(
-  conn: Conn,
-  label: string,
-  fingerprint: string | undefined,
-  pending: Pending,
-  closed: Promise<Error | undefined>,
-): ClientHandle {
+function handle({ conn, fingerprint, incoming }: Dialled, label: string): ClientHandle {
   let closing: Promise<void> | null = null;
   return {
     label,
     fingerprint,
-    closed,
+    closed: incoming.closed,
     get queued() {
       return conn.queued;
     },
     get isGone() {
       return conn.isGone;
     },
-    onDrain(listener) {
-      conn.onDrain = listener;
-    },
+    addDrainListener: (listener) => conn.addDrainListener(listener),
+    removeDrainListener: (listener) => conn.removeDrainListener(listener),
     pause: () => conn.pause(),
     resume: () => conn.resume(),
-    end: (graceMs) => conn.end(graceMs),
+    end: (graceMs) => conn.end(undefined, graceMs),
     destroy: () => conn.destroy(),
-    onData(handler) {
-      pending.handler = handler;
-      for (const chunk of pending.early.splice(0)) handler(chunk);
-    },
+    onData: (handler) => incoming.onData(handler),
     send(data) {
       conn.send(typeof data === "string" ? encoder.encode(data) : data);
     },
     finish() {
-      conn.end(Number.POSITIVE_INFINITY);
+      conn.end(undefined, Number.POSITIVE_INFINITY);
     },
     close() {
       closing ??= (async () => {
         conn.end();
-        await closed;
+        await incoming.closed;
       })();
       return closing;
     },
   };
-}
-
-function fingerprintOf(socket: Socket<ConnRef>): string | undefined {
-  try {
-    const fingerprint = socket.getPeerCertificate()?.fingerprint256;
-    return typeof fingerprint === "string" && fingerprint ? fingerprint : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -52,9 +52,3 @@ export function portInUseHint(port: number, platform: NodeJS.Platform = process.
   if (platform !== "darwin" || !AIRPLAY_PORTS.includes(port)) return hint;
   return `${hint}; macOS's AirPlay Receiver uses port ${port}: turn it off in System Settings → General → AirDrop & Handoff`;
 }
-
-/** ECONNRESET and EPIPE are a peer leaving, not a failure of ours. */
-export function isPeerGone(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
-}

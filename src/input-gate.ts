@@ -6,12 +6,16 @@
  */
 import type { ClientHandle } from "./client.ts";
 
-/** Stop reading stdin while this much is waiting to be sent. */
+/** Stop reading stdin while this much is waiting to be sent… */
 const INPUT_HIGH_WATER = 1024 * 1024;
+/** …and read again once it is down to this: not on every drain. */
+const INPUT_LOW_WATER = INPUT_HIGH_WATER / 4;
 
 export class InputGate {
   private held: Uint8Array[] | null = [];
   private inputDone = false;
+  /** Undoes readStdin. */
+  private unread: (() => void) | null = null;
 
   constructor(private client: () => ClientHandle) {}
 
@@ -46,21 +50,40 @@ export class InputGate {
   /** Copies stdin (a pipe or file) to the server. */
   readStdin(): void {
     const stdin = process.stdin;
-    stdin.on("data", (chunk: Buffer) => {
+    const data = (chunk: Buffer) => {
       this.send(chunk);
       const client = this.client();
-      if (client.queued > INPUT_HIGH_WATER) {
-        stdin.pause();
-        client.onDrain(() => {
-          if (client.queued <= INPUT_HIGH_WATER / 4) stdin.resume();
-        });
-      }
-    });
+      if (client.queued > INPUT_HIGH_WATER) this.wait(client, stdin);
+    };
     const done = () => {
       this.inputDone = true;
       if (!this.held) this.client().finish();
     };
+    stdin.on("data", data);
     stdin.on("end", done);
     stdin.on("error", done);
+    this.unread = () => {
+      stdin.off("data", data);
+      stdin.off("end", done);
+      stdin.off("error", done);
+      stdin.pause();
+    };
+  }
+
+  /** Stops reading stdin (the session is over): it holds nothing open any more. */
+  close(): void {
+    this.unread?.();
+    this.unread = null;
+  }
+
+  /** Pauses stdin until the connection has sent enough of what is queued. */
+  private wait(client: ClientHandle, stdin: NodeJS.ReadStream): void {
+    stdin.pause();
+    const drained = () => {
+      if (client.queued > INPUT_LOW_WATER) return;
+      client.removeDrainListener(drained);
+      if (this.unread) stdin.resume();
+    };
+    client.addDrainListener(drained);
   }
 }

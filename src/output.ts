@@ -254,15 +254,18 @@ export class StdoutWriter {
     });
   }
 
-  /** Resolves once everything written so far has been handed to the OS. */
-  async drained(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+  /**
+   * Resolves true once everything written so far has been handed to the OS
+   * (or can never be: the pipe is closed), false when `timeoutMs` passed first.
+   */
+  async drained(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     this.flush();
     // Bun keeps what a full pipe did not take and drops it at exit: wait for `drain` (see write).
-    if (this.broken || (!this.full && !this.stream.writableNeedDrain)) return;
-    await new Promise<void>((resolve) => {
-      this.stream.once("drain", resolve);
-      this.stream.once("error", () => resolve());
-      if (Number.isFinite(timeoutMs)) setTimeout(resolve, timeoutMs).unref();
+    if (this.broken || (!this.full && !this.stream.writableNeedDrain)) return true;
+    return new Promise<boolean>((resolve) => {
+      this.stream.once("drain", () => resolve(true));
+      this.stream.once("error", () => resolve(true));
+      if (Number.isFinite(timeoutMs)) setTimeout(() => resolve(false), timeoutMs).unref();
     });
   }
 

@@ -3,33 +3,32 @@
  * participant. On a terminal it gets the line editor (room lines print above
  * the prompt); from a pipe it reads lines; end of input never stops the server.
  */
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 import type { ServerHandle } from "./server.ts";
 import { LineEditor } from "./tty/editor.ts";
 import { STAMP_WIDTH } from "./view.ts";
 
-export interface ConsoleHandle {
-  print(text: string): void;
-  /** Gives the terminal back (the line editor puts it in raw mode). */
+export interface ServerConsole {
+  /** Prints conversation text above the prompt; null off a terminal (the text goes to stdout as it is). */
+  readonly print: ((text: string) => void) | null;
+  /** Stops reading stdin, so that it holds nothing open, and gives the terminal back (raw mode off). */
   close(): void;
 }
 
-export function attachConsole(server: ServerHandle, interactive: boolean): ConsoleHandle | null {
+/** `leave`: Ctrl+C or Ctrl+D on an empty line of the terminal's console. */
+export function attachConsole(server: ServerHandle, interactive: boolean, leave: () => void): ServerConsole {
   if (interactive && process.stdin.isTTY && process.stdout.isTTY) {
-    return new LineEditor(
-      {
-        line: (line) => server.say(line),
-        leave: () => process.kill(process.pid, "SIGINT"),
-      },
-      { indent: STAMP_WIDTH },
-    );
+    const editor = new LineEditor({ line: (line) => server.say(line), leave }, { indent: STAMP_WIDTH });
+    return { print: (text) => editor.print(text), close: () => editor.close() };
   }
+  let lines: Interface | null = null;
   try {
-    const lines = createInterface({ input: process.stdin, terminal: false });
+    lines = createInterface({ input: process.stdin, terminal: false });
     lines.on("line", (line) => server.say(line));
     lines.on("error", () => {});
   } catch {
     // No usable stdin (closed or not a stream): the room runs without a console.
   }
-  return null;
+  // Closing the reader pauses stdin: nothing is read from it any more.
+  return { print: null, close: () => lines?.close() };
 }

@@ -15,6 +15,19 @@ const CR = 0x0d;
 
 export type Verdict = "room" | "other";
 
+/** A room greets first; other servers are given this long (at least) to do so. */
+export const GREETING_WAIT_MS = 300;
+/** The longest greeting wait, however slow the link. */
+const GREETING_WAIT_MAX_MS = 2000;
+/** On a slow link the greeting wait is this many times what connecting took (a round trip or two). */
+const GREETING_WAIT_PER_CONNECT = 4;
+
+/** How long to wait for a greeting: scaled to how long connecting took; the longest on a reconnect (null), which is to a room. */
+export function greetingWait(connectMs: number | null): number {
+  if (connectMs === null) return GREETING_WAIT_MAX_MS;
+  return Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, GREETING_WAIT_PER_CONNECT * connectMs));
+}
+
 export class Probe {
   decided = false;
   private buffer = new Uint8Array(0);

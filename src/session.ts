@@ -9,22 +9,17 @@
 import type { ClientHandle } from "./client.ts";
 import { ChatError, reason } from "./errors.ts";
 import { InputGate } from "./input-gate.ts";
-import { CLOSE_GRACE_MS } from "./net/conn.ts";
 import { logger, StdoutWriter } from "./output.ts";
 import { Retry } from "./retry.ts";
 import { nameKey } from "./room/names.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
-import { Probe } from "./session-probe.ts";
+import { greetingWait, Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
 import { decodeLine } from "./text/sanitize.ts";
 import { completer } from "./tty/complete.ts";
 import { LineEditor } from "./tty/editor.ts";
 import { STAMP_WIDTH, View, viewOptions } from "./view.ts";
 
-/** A room greets first; other servers are given this long (at least) to do so. */
-export const GREETING_WAIT_MS = 300;
-/** The longest greeting wait, however slow the link. */
-const GREETING_WAIT_MAX_MS = 2000;
 /** Long enough for any line a chat server sends; longer ones are cut for display. */
 const DISPLAY_MAX_LINE = 1024 * 1024;
 
@@ -109,6 +104,7 @@ export class Session {
 
   private async finish(code: number): Promise<number> {
     this.editor?.close();
+    this.input.close();
     await this.out.drained();
     if (code === 0 && !this.refused) logger.info("disconnected");
     return code;
@@ -160,9 +156,7 @@ export class Session {
       this.input.release();
       return;
     }
-    const wait = first
-      ? Math.min(GREETING_WAIT_MAX_MS, Math.max(GREETING_WAIT_MS, 4 * (this.options.connectMs ?? 0)))
-      : GREETING_WAIT_MAX_MS;
+    const wait = greetingWait(first ? (this.options.connectMs ?? 0) : null);
     const timer = setTimeout(() => {
       if (this.link) return;
       // A server that stays silent this long is not a room, and it is up.
@@ -225,7 +219,7 @@ export class Session {
       this.refused = true;
       this.input.discard();
       logger.error(`name ${name} is taken`);
-      this.client.end(CLOSE_GRACE_MS);
+      this.client.end();
     }
   }
 
@@ -250,7 +244,7 @@ export class Session {
   private leave(): void {
     this.leaving = true;
     if (this.retry.waiting) this.retry.interrupt();
-    else this.client.end(CLOSE_GRACE_MS);
+    else this.client.end();
   }
 
   private received(line: string): void {

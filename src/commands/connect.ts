@@ -1,6 +1,7 @@
 /** `chat connect`: turns arguments into `connect()` options and runs a session on the connection. */
-import { defineCommand } from "citty";
-import { type ConnectOptions, connect, DEFAULT_TIMEOUT_MS, targetLabel } from "../client.ts";
+import { defineCommand, type ParsedArgs } from "citty";
+import { type ConnectOptions, connect, targetLabel } from "../client.ts";
+import { CONNECT_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_PORT } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
 import { parseTarget } from "../net/address.ts";
 import { configureLogger, logger } from "../output.ts";
@@ -9,12 +10,16 @@ import { Session } from "../session.ts";
 import { countArg, durationArg, fileArg, outputArgs, transportArgs } from "./shared.ts";
 
 export const connectArgs = {
-  host: { type: "positional", required: false, description: "Server address, or HOST:PORT ([::1]:5000 for IPv6) (default: localhost)" },
-  port: { type: "positional", required: false, description: "Server port (default: 5000)" },
+  host: {
+    type: "positional",
+    required: false,
+    description: `Server address, or HOST:PORT ([::1]:${DEFAULT_PORT} for IPv6) (default: ${DEFAULT_HOST})`,
+  },
+  port: { type: "positional", required: false, description: `Server port (default: ${DEFAULT_PORT})` },
   name: { type: "string", alias: "n", description: "Your name in a room (default: $USER); nothing is sent to echo or oneway servers" },
   timeout: {
     type: "string",
-    default: `${DEFAULT_TIMEOUT_MS / 1000}s`,
+    default: `${CONNECT_TIMEOUT_MS / 1000}s`,
     description: "Give up connecting after this long (500ms, 10s, 1m; 0 for no limit)",
   },
   retry: { type: "string", default: "0", description: "Try again this many times, with backoff, before giving up" },
@@ -40,18 +45,14 @@ export const connectArgs = {
 } as const;
 
 export const connectExamples = [
-  "chat connect                       # the room on localhost:5000",
+  `chat connect                       # the room on ${DEFAULT_HOST}:${DEFAULT_PORT}`,
   "chat connect chat.lan 5000 --name ada",
   "chat connect '[::1]:7000'",
   "printf 'hi\\n' | chat connect --name bot host:5000   # post a line from a script",
   "chat connect --tls --ca cert.pem host 5000",
 ];
 
-type ConnectArgs = {
-  [K in keyof typeof connectArgs]: (typeof connectArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined;
-};
-
-export function connectOptions(args: ConnectArgs, positionals: readonly string[]): ConnectOptions & { name?: string } {
+export function connectOptions(args: ParsedArgs<typeof connectArgs>, positionals: readonly string[]): ConnectOptions & { name?: string } {
   const name = args.name ?? process.env.USER ?? "";
   if (args.name && nameProblem(args.name)) throw new UsageError(`invalid --name: ${nameProblem(args.name)}`);
   const tls =
@@ -61,8 +62,8 @@ export function connectOptions(args: ConnectArgs, positionals: readonly string[]
   const base = {
     name: nameProblem(name) ? undefined : name,
     tls,
-    timeoutMs: durationArg(args.timeout ?? "10s", "--timeout"),
-    retry: countArg(args.retry ?? "0", "--retry"),
+    timeoutMs: durationArg(args.timeout, "--timeout"),
+    retry: countArg(args.retry, "--retry"),
   };
   if (args.unix) {
     if (positionals.length > 0) throw new UsageError("--unix replaces HOST and PORT");
@@ -79,7 +80,7 @@ export default defineCommand({
   args: connectArgs,
   async run({ args }) {
     configureLogger({ quiet: args.quiet, verbose: args.verbose });
-    const options = connectOptions(args as ConnectArgs, args._);
+    const options = connectOptions(args, args._);
     if (options.tls?.insecure) logger.warn("--insecure: the server's certificate is not checked");
     const started = performance.now();
     const client = await connect({

@@ -1,46 +1,53 @@
-/** `chat serve`: turns arguments into `serve()` options and wires stdout, --log and the console. */
-import { defineCommand } from "citty";
+/** `chat serve`: turns arguments into `serve()` options and wires stdout, --log, signals and the console. */
+import { defineCommand, type ParsedArgs } from "citty";
+import { MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
-import type { ChatEvent } from "../events.ts";
-import { type LineWriterFactory, MODES, type ModeName } from "../modes/mode.ts";
+import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
-import { colorEnabled, configureLogger, essential, logger, StdoutWriter, status } from "../output.ts";
-import { Printer, type Style, Transcript } from "../printer.ts";
+import { colorEnabled, configureLogger, essential, logger, status } from "../output.ts";
+import { type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
-import { DEFAULTS, type ServeOptions, type ServerHandle, SHUTDOWN_GRACE_MS, serve } from "../server.ts";
-import type { ConsoleHandle } from "../server-console.ts";
-import { linePrefix } from "../text/plain-lines.ts";
+import { type ServeOptions, type ServerHandle, serve } from "../server.ts";
+import type { ServerConsole } from "../server-console.ts";
+import { ServerOutput } from "../server-output.ts";
+import { formatSize } from "../text/units.ts";
 import { tlsFingerprint } from "../tls.ts";
 import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
 
 export const serveArgs = {
-  port: { type: "string", alias: "p", default: String(DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
+  port: { type: "string", alias: "p", default: String(SERVE_DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
   host: { type: "string", description: "Address to listen on (default: every interface, IPv4 and IPv6)" },
   mode: {
     type: "string",
     alias: "m",
-    default: DEFAULTS.mode,
+    default: SERVE_DEFAULTS.mode,
     valueHint: MODES.join("|"),
     description: "twoway = a chat room, echo = send every byte back, oneway = print what clients send",
   },
-  name: { type: "string", alias: "n", default: DEFAULTS.name, description: "The console's name in the room" },
-  history: { type: "string", default: String(DEFAULTS.history), valueHint: "n", description: "Lines a newcomer is shown (0 = none)" },
+  name: { type: "string", alias: "n", default: SERVE_DEFAULTS.name, description: "The console's name in the room" },
+  history: { type: "string", default: String(SERVE_DEFAULTS.history), valueHint: "n", description: "Lines a newcomer is shown (0 = none)" },
   "max-clients": {
     type: "string",
-    default: String(DEFAULTS.maxClients),
+    default: String(SERVE_DEFAULTS.maxClients),
     valueHint: "n",
     description: "Connections served at once; more are told and closed",
   },
-  "max-line": { type: "string", default: String(DEFAULTS.maxLine), valueHint: "bytes", description: "Longest line; longer ones are cut" },
+  "max-line": {
+    type: "string",
+    default: String(SERVE_DEFAULTS.maxLine),
+    valueHint: "bytes",
+    description: "Longest line; longer ones are cut",
+  },
   "max-queue": {
     type: "string",
-    default: "1m",
+    default: formatSize(SERVE_DEFAULTS.maxQueue),
     valueHint: "bytes",
     description: "Bytes waiting for a client that does not read before it is dropped",
   },
   "idle-timeout": {
     type: "string",
-    default: "0",
+    // A bare number is seconds.
+    default: String(SERVE_DEFAULTS.idleTimeoutMs / 1000),
     valueHint: "time",
     description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
   },
@@ -60,10 +67,6 @@ export const serveExamples = [
   "chat serve --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/8",
 ];
 
-type ServeArgs = {
-  [K in keyof typeof serveArgs]: (typeof serveArgs)[K] extends { type: "boolean" } ? boolean | undefined : string | undefined;
-};
-
 function cidrs(raw: readonly string[], flag: string): Cidr[] {
   return allValues(raw, flag).map((text) => {
     const cidr = parseCidr(text);
@@ -72,10 +75,10 @@ function cidrs(raw: readonly string[], flag: string): Cidr[] {
   });
 }
 
-export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOptions {
-  const mode = args.mode ?? DEFAULTS.mode;
+export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly string[]): ServeOptions & { mode: ModeName } {
+  const mode = args.mode;
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid --mode: ${mode} (expected ${MODES.join(", ")})`);
-  const name = args.name ?? DEFAULTS.name;
+  const name = args.name;
   const problem = nameProblem(name);
   if (problem) throw new UsageError(`invalid --name: ${problem}`);
   if (Boolean(args["tls-cert"]) !== Boolean(args["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
@@ -85,14 +88,14 @@ export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOpti
   return {
     mode: mode as ModeName,
     host: args.host || undefined,
-    port: portArg(args.port ?? String(DEFAULTS.port)),
+    port: portArg(args.port),
     unix: args.unix || undefined,
     name,
-    history: countArg(args.history ?? "20", "--history"),
-    maxClients: countArg(args["max-clients"] ?? "10000", "--max-clients", 1),
-    maxLine: sizeArg(args["max-line"] ?? "4096", "--max-line", 16),
-    maxQueue: sizeArg(args["max-queue"] ?? "1m", "--max-queue", 64 * 1024),
-    idleTimeoutMs: durationArg(args["idle-timeout"] ?? "0", "--idle-timeout"),
+    history: countArg(args.history, "--history"),
+    maxClients: countArg(args["max-clients"], "--max-clients", 1),
+    maxLine: sizeArg(args["max-line"], "--max-line", MIN_MAX_LINE),
+    maxQueue: sizeArg(args["max-queue"], "--max-queue", MIN_MAX_QUEUE),
+    idleTimeoutMs: durationArg(args["idle-timeout"], "--idle-timeout"),
     allow: cidrs(raw, "allow"),
     deny: cidrs(raw, "deny"),
     tls:
@@ -102,79 +105,45 @@ export function serveOptions(args: ServeArgs, raw: readonly string[]): ServeOpti
   };
 }
 
-/** Conversation events to stdout (text or JSON) and --log; in echo/oneway, connects are status lines. */
-function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
-  const json = style === "json";
-  const printer = new Printer(print, { style, serverView: true });
-  return (event: ChatEvent) => {
-    log?.event(event);
-    if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
-      status(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
-      return;
-    }
-    if (!out.isClosed) printer.event(event);
-  };
-}
-
-/**
- * For plain output with no transcript: echo and oneway print each received line
- * as `PEER: TEXT` straight from its bytes, the same text the `message` event
- * would print, without making a string per line (a busy echo server prints
- * as fast as clients send). A room does the same with the plain lines it
- * relays (`relayed`, below).
- */
-function plainLineWriter(out: StdoutWriter): LineWriterFactory {
-  return (from) => {
-    const prefix = linePrefix(`${from}: `);
-    return {
-      line: (bytes, start, end) => out.line(prefix.bytes, bytes, start, end),
-      plainLines: (bytes, start, end, maxLine) => out.plainLines(prefix, bytes, start, end, maxLine),
-    };
-  };
-}
-
 export default defineCommand({
   meta: { name: "serve", description: "Run a chat room, an echo server or a print server" },
   args: serveArgs,
   async run({ args, rawArgs }) {
     if (args._.length > 0) throw new UsageError(`unexpected argument ${args._[0]} (chat serve takes options only)`);
     configureLogger({ quiet: args.quiet, verbose: args.verbose });
-    const options = serveOptions(args as ServeArgs, rawArgs);
-    const mode = options.mode ?? DEFAULTS.mode;
-    const out = new StdoutWriter();
-    let print = (text: string) => out.text(text);
-    const log = args.log ? openLog(args.log) : undefined;
+    const options = serveOptions(args, rawArgs);
+    const mode = options.mode;
+    const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
+    const out = new ServerOutput(mode, style, args.log ? openLog(args.log) : undefined);
     let server: ServerHandle | null = null;
-    let console: ConsoleHandle | null = null;
     const stopped = Promise.withResolvers<void>();
     const stop = () => {
       server?.close().then(() => stopped.resolve());
     };
-    const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
-    const sink = eventSink(mode, style, out, (text) => print(text), log);
-    const plain = style === "plain" && !log;
-    const output = plain ? { event: sink, lines: plainLineWriter(out), relayed: out.raw.bind(out) } : { event: sink };
-    server = await serve({ ...options, output, onStatus: status, onStopRequest: stop });
+    server = await serve({ ...options, output: out.output, onStatus: status, onStopRequest: stop });
     const running = server;
-    out.onPressure = (full) => running.holdInput(full);
+    out.stdout.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.
-    handleSignals(stop);
+    const interrupt = handleSignals(stop);
     essential(`listening on ${server.label} (mode ${mode})`);
     if (options.tls) logger.info(`tls certificate sha256 ${await tlsFingerprint(options.tls.cert)}`);
-    if (mode === "twoway") {
-      // Loaded once listening: the line editor (node:readline) is not needed to start serving.
-      const { attachConsole } = await import("../server-console.ts");
-      const attached = attachConsole(server, args.json !== true);
-      console = attached;
-      if (attached) print = (text) => attached.print(text);
-    }
+    const console = mode === "twoway" ? await openConsole(server, args.json !== true, out, interrupt) : null;
     await stopped.promise;
     console?.close();
-    log?.flush();
-    // What stdout has not taken yet is lost at exit; a stuck reader must not keep the server up.
-    await out.drained(SHUTDOWN_GRACE_MS);
+    // What stdout has not taken within the grace is lost: a reader that takes nothing must not keep the
+    // server up, and Bun would wait for it at exit, so this one exit stays.
+    if (!(await out.finish(SHUTDOWN_GRACE_MS))) process.exit();
   },
 });
+
+/** The console in a room: typed lines are said, room lines print above its prompt, leaving is a Ctrl+C. */
+async function openConsole(server: ServerHandle, interactive: boolean, out: ServerOutput, interrupt: () => void): Promise<ServerConsole> {
+  // Loaded once listening: the line editor (node:readline) is not needed to start serving.
+  const { attachConsole } = await import("../server-console.ts");
+  const console = attachConsole(server, interactive, interrupt);
+  if (console.print) out.printThrough(console.print);
+  return console;
+}
 
 function openLog(path: string): Transcript {
   try {
@@ -184,8 +153,11 @@ function openLog(path: string): Transcript {
   }
 }
 
-/** First SIGINT/SIGTERM: graceful shutdown. A second SIGINT: exit 130 at once. */
-function handleSignals(stop: () => void): void {
+/**
+ * First SIGINT/SIGTERM: graceful shutdown. A second SIGINT: exit 130 at once.
+ * Returns what a SIGINT does, for the console's Ctrl+C.
+ */
+function handleSignals(stop: () => void): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -198,4 +170,5 @@ function handleSignals(stop: () => void): void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  return () => onSignal("SIGINT");
 }

@@ -1,5 +1,5 @@
 /** Host/port parsing for the command line and address formatting for output. */
-export const DEFAULT_PORT = 5000;
+import { DEFAULT_HOST, DEFAULT_PORT } from "../defaults.ts";
 
 export interface Target {
   host: string;
@@ -18,7 +18,7 @@ export function parsePort(text: string): number | null {
  * `[[v6]:PORT]`, `[PORT]` alone, or a bare IPv6 address. Returns an error text
  * when the arguments cannot be a target.
  */
-export function parseTarget(args: readonly string[], defaultHost = "localhost"): Target | string {
+export function parseTarget(args: readonly string[], defaultHost = DEFAULT_HOST): Target | string {
   if (args.length > 2) return `too many arguments: ${args.join(" ")}`;
   const [first, second] = args;
   if (first === undefined) return { host: defaultHost, port: DEFAULT_PORT };

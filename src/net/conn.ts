@@ -9,19 +9,10 @@
  * bytes), waits for the peer to close, and terminates after a deadline.
  */
 import type { Socket } from "bun";
+import { CLOSE_GRACE_MS } from "../defaults.ts";
 import type { LeaveReason } from "../events.ts";
 import { copyOf } from "../text/bytes.ts";
-
-/** A queue this size or more is written as one coalesced buffer per syscall. */
-const COALESCE_BYTES = 64 * 1024;
-/**
- * A queued chunk this big is written by itself, not joined with the next:
- * copying it would cost more than the syscall saved (a room batch of lines
- * goes to every member; 100 members = 100 copies).
- */
-const WRITE_ALONE_BYTES = 16 * 1024;
-/** How long a graceful close waits while the peer takes nothing before terminating. */
-export const CLOSE_GRACE_MS = 3000;
+import { COALESCE_BYTES, OutQueue, WRITE_ALONE_BYTES } from "./out-queue.ts";
 
 /** Who stopped reading from a connection; reading resumes when no one holds it. */
 export type PauseReason = "flow" | "room" | "output";
@@ -31,27 +22,18 @@ export interface ConnRef {
 }
 
 export class Conn {
-  /** Called after the queue empties or shrinks through a drain. */
-  onDrain: (() => void) | null = null;
-  /**
-   * Milliseconds since the epoch when input was last noticed: the server's
-   * tick sets it for connections `heard` from since the tick before, so a
-   * read costs no clock (idle time-outs are checked once a tick anyway).
-   */
-  lastRead = Date.now();
-  /** Bytes came in since the last tick (see lastRead). */
-  heard = false;
   /** Milliseconds since the epoch of the last queued byte written (or the queue emptied). */
   lastProgress = Date.now();
+  /** Milliseconds since the epoch when reading last resumed after a pause (0: never paused). */
+  resumedAt = 0;
   /** In this turn's list of connections to flush (see scheduleFlush). */
   flushScheduled = false;
-  /** Why the server is closing this connection, for the room's notice. */
-  leaveReason: LeaveReason | null = null;
   readonly closed: Promise<void>;
 
-  private queue: Uint8Array[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  private reason: LeaveReason | null = null;
+  /** Replaced, never changed in place: a listener may remove itself while they are called. */
+  private drainListeners: readonly (() => void)[] = [];
+  private readonly out = new OutQueue();
   private writeShut = false;
   private ending = false;
   private peerEnded = false;
@@ -74,7 +56,7 @@ export class Conn {
   }
 
   get queued(): number {
-    return this.queuedBytes;
+    return this.out.size;
   }
 
   get isOpen(): boolean {
@@ -83,6 +65,20 @@ export class Conn {
 
   get isGone(): boolean {
     return this.gone;
+  }
+
+  /** Why the server closed this connection (given to `end` or `destroy`; "error": a reset), for the room's notice. */
+  get leaveReason(): LeaveReason | null {
+    return this.reason;
+  }
+
+  /** Calls `listener` each time a drain shrinks the queue (or empties it). */
+  addDrainListener(listener: () => void): void {
+    this.drainListeners = [...this.drainListeners, listener];
+  }
+
+  removeDrainListener(listener: () => void): void {
+    this.drainListeners = this.drainListeners.filter((other) => other !== listener);
   }
 
   /**
@@ -100,7 +96,7 @@ export class Conn {
     if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
     const big = borrowed || bytes.length >= WRITE_ALONE_BYTES;
     // A connection in this turn's flush list has had its one small write at once.
-    if (this.queuedBytes === 0 && !this.blocked && (big || !this.flushScheduled)) {
+    if (this.out.size === 0 && !this.blocked && (big || !this.flushScheduled)) {
       if (!big) scheduleFlush(this);
       // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
@@ -112,15 +108,14 @@ export class Conn {
     }
     this.enqueue(borrowed ? copyOf(bytes) : bytes);
     if (this.blocked) return;
-    if (this.queuedBytes >= COALESCE_BYTES) this.write();
+    if (this.out.size >= COALESCE_BYTES) this.write();
     else scheduleFlush(this);
   }
 
   private enqueue(bytes: Uint8Array): void {
     // The wait for progress starts when bytes start waiting, not at the last drain long ago.
-    if (this.queuedBytes === 0) this.lastProgress = Date.now();
-    this.queue.push(bytes);
-    this.queuedBytes += bytes.length;
+    if (this.out.size === 0) this.lastProgress = Date.now();
+    this.out.push(bytes);
   }
 
   /** Called from the socket's `drain` handler: the kernel takes bytes again. */
@@ -131,70 +126,21 @@ export class Conn {
 
   /** End of a turn: writes what was gathered, unless the kernel is full (then `drain` will). */
   flush(): void {
-    if (!this.blocked && this.queuedBytes > 0) this.write();
+    if (!this.blocked && this.out.size > 0) this.write();
   }
 
   private write(): void {
-    const before = this.queuedBytes;
-    while (this.head < this.queue.length) {
-      const parts = this.gather();
-      const chunk = parts === 1 ? (this.queue[this.head] ?? EMPTY) : gathered;
-      const written = this.socket.write(chunk);
-      if (written < 0) {
-        this.abandon();
-        return;
-      }
-      if (written < chunk.length) this.blocked = true;
-      if (written === 0) break;
-      this.queuedBytes -= written;
-      if (written < chunk.length) {
-        this.keepUnwritten(parts, chunk, written);
-        break;
-      }
-      for (let i = 0; i < parts; i++) this.queue[this.head++] = EMPTY;
+    const before = this.out.size;
+    const outcome = this.out.writeTo(this.socket);
+    if (outcome === "lost") {
+      this.abandon();
+      return;
     }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (this.queuedBytes < before) this.lastProgress = Date.now();
-    if (this.queuedBytes === 0 && this.ending) this.finishWrites();
-    if (this.queuedBytes < before) this.onDrain?.();
-  }
-
-  /**
-   * How many queued chunks to write at once: the head alone, or several small
-   * ones copied into `gathered` (shared by every connection: `socket.write`
-   * copies before it returns, so a buffer per write would only be garbage; a
-   * room of 2,000 sends each member thousands of small notices).
-   */
-  private gather(): number {
-    const first = this.queue[this.head] ?? EMPTY;
-    if (first.length >= WRITE_ALONE_BYTES || this.head + 1 >= this.queue.length) return 1;
-    let size = 0;
-    let end = this.head;
-    while (end < this.queue.length && size + (this.queue[end] ?? EMPTY).length <= COALESCE_BYTES) {
-      size += (this.queue[end++] ?? EMPTY).length;
-    }
-    if (end - this.head < 2) return 1;
-    gathered = gatherBuffer.subarray(0, size);
-    let at = 0;
-    for (let i = this.head; i < end; i++) {
-      const part = this.queue[i] ?? EMPTY;
-      gatherBuffer.set(part, at);
-      at += part.length;
-    }
-    return end - this.head;
-  }
-
-  /** A partial write of `parts` chunks: what is left becomes the head, as one chunk of its own. */
-  private keepUnwritten(parts: number, chunk: Uint8Array, written: number): void {
-    const rest = parts === 1 ? chunk.subarray(written) : chunk.slice(written);
-    for (let i = 1; i < parts; i++) this.queue[this.head++] = EMPTY;
-    this.queue[this.head] = rest;
+    if (outcome === "blocked") this.blocked = true;
+    const wrote = this.out.size < before;
+    if (wrote) this.lastProgress = Date.now();
+    if (this.out.size === 0 && this.ending) this.finishWrites();
+    if (wrote) for (const listener of this.drainListeners) listener();
   }
 
   /** Stops reading (TCP flow control) until every reason given is withdrawn. */
@@ -206,12 +152,7 @@ export class Conn {
 
   resume(reason: PauseReason = "flow"): void {
     if (this.gone || !this.holds.delete(reason) || this.holds.size > 0) return;
-    this.restart();
-  }
-
-  private restart(): void {
-    // A paused client could not be heard: its idle clock restarts now.
-    this.lastRead = Date.now();
+    this.resumedAt = Date.now();
     this.socket.resume();
   }
 
@@ -234,12 +175,14 @@ export class Conn {
    * and terminate once the peer has taken nothing for `graceMs` (Infinity:
    * wait as long as the peer talks). A peer still reading a long queue keeps
    * its connection; one that stopped reading is cut after `graceMs`.
+   * A `reason` given says why (it replaces one given before).
    */
-  end(graceMs = CLOSE_GRACE_MS): void {
+  end(reason?: LeaveReason, graceMs = CLOSE_GRACE_MS): void {
+    if (reason) this.reason = reason;
     if (this.gone || this.ending) return;
     this.ending = true;
     if (Number.isFinite(graceMs)) this.armDeadline(graceMs, Date.now());
-    if (this.queuedBytes === 0) this.finishWrites();
+    if (this.out.size === 0) this.finishWrites();
   }
 
   /** Terminates once the peer has taken nothing for `graceMs`, counting from `since` at the earliest. */
@@ -267,35 +210,29 @@ export class Conn {
   private abandon(): void {
     this.lost = true;
     this.ending = true;
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
+    this.out.clear();
     // terminate() runs the `close` handler at once: not inside whatever was sending.
     queueMicrotask(() => this.destroy());
   }
 
-  /** Closes at once, dropping whatever is queued. */
-  destroy(): void {
+  /** Closes at once, dropping whatever is queued; a `reason` given says why (see `end`). */
+  destroy(reason?: LeaveReason): void {
+    if (reason) this.reason = reason;
     if (this.gone) return;
     this.ending = true;
     this.socket.terminate();
   }
 
-  /** Called from the socket's `close` handler. */
-  markGone(): void {
+  /** Called from the socket's `close` handler; closed by `error` with no reason given: the reason is "error". */
+  markGone(error?: Error): void {
+    if (error && !this.reason) this.reason = "error";
     if (this.gone) return;
     this.gone = true;
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.out.clear();
     if (this.deadline) clearTimeout(this.deadline);
     this.resolveClosed();
   }
 }
-
-const EMPTY = new Uint8Array(0);
-/** Where `gather` joins small chunks; `gathered` is the part in use. */
-const gatherBuffer = new Uint8Array(COALESCE_BYTES);
-let gathered = EMPTY;
 
 /**
  * Connections with bytes sent this turn, written out together once the

@@ -13,10 +13,12 @@
  * and when the queue passes `maxQueue` it is dropped as too slow. So one
  * stalled reader delays the others once, by STALL_MS plus at most one tick.
  */
+import { QUEUE_HIGH_WATER, QUEUE_LOW_WATER } from "../defaults.ts";
 import type { Member } from "./members.ts";
 
-export const ROOM_HIGH_WATER = 256 * 1024;
-const ROOM_LOW_WATER = 64 * 1024;
+/** A receiver with more than this waiting holds the room up, until it is down to the low-water mark. */
+export const ROOM_HIGH_WATER = QUEUE_HIGH_WATER;
+const ROOM_LOW_WATER = QUEUE_LOW_WATER;
 /**
  * How long a congested receiver may take nothing before the room stops waiting
  * for it: long enough for a reader that is merely slower than the sender (the
@@ -112,8 +114,7 @@ export class RoomFlow {
 
   private drop(p: Member): void {
     if (!p.conn || p.conn.isGone) return;
-    p.conn.leaveReason = "too slow";
     this.forget(p);
-    p.conn.destroy();
+    p.conn.destroy("too slow");
   }
 }

@@ -116,9 +116,7 @@ export class LocalHub implements Hub {
 
   kick(target: Member): void {
     this.delivery.tell(target, { type: "error", code: "kicked", text: "you were kicked" });
-    if (!target.conn) return;
-    target.conn.leaveReason = "kicked";
-    target.conn.end();
+    target.conn?.end("kicked");
   }
 
   notice(event: ChatEvent): void {

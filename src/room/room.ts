@@ -59,7 +59,7 @@ export class Room implements Mode<Member>, RoomActions {
       announce: (member) => this.announce(member),
       cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
     });
-    conn.onDrain = () => this.flow.drained(m);
+    conn.addDrainListener(() => this.flow.drained(m));
     const others = this.members.size - 1;
     this.tell(m, {
       type: "notice",
@@ -81,10 +81,8 @@ export class Room implements Mode<Member>, RoomActions {
     m.input?.finish();
     this.delivery.flush();
     const conn = m.conn;
-    if (conn?.isOpen) {
-      conn.leaveReason ??= "quit";
-      conn.end();
-    }
+    // A half-close is a /quit, unless the connection is closing for a reason already.
+    if (conn?.isOpen) conn.end(conn.leaveReason ?? "quit");
   }
 
   close(m: Member): void {
@@ -102,9 +100,7 @@ export class Room implements Mode<Member>, RoomActions {
 
   expire(m: Member, idleText: string): void {
     this.tell(m, { type: "error", code: "timed-out", text: `no input for ${idleText}, disconnecting` });
-    if (!m.conn) return;
-    m.conn.leaveReason = "timed out";
-    m.conn.end();
+    m.conn?.end("timed out");
   }
 
   tick(now: number): void {
@@ -177,7 +173,6 @@ export class Room implements Mode<Member>, RoomActions {
       return;
     }
     this.tell(m, { type: "notice", kind: "bye", text: "bye" });
-    m.conn.leaveReason = "quit";
-    m.conn.end();
+    m.conn.end("quit");
   }
 }

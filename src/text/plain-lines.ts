@@ -80,7 +80,8 @@ export function plainTarget(dst: Uint8Array, limit = dst.length): PlainTarget {
  * or not complete, or when what is left of `dst` up to `target.limit` might
  * not hold a line of `maxLine` bytes; says where in `target`. Checks 4 bytes at a
  * time and makes no call per line but one native copy: a call per line cost
- * more than checking the line.
+ * more than checking the line. So it is one function on purpose (the hot
+ * loop of printing and relaying text), a little over the usual length.
  *
  * `saying`: for a room, which relays a line as it is only when it is said
  * text: it also stops before a line that is empty, starts with a blank (it

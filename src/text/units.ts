@@ -21,6 +21,15 @@ export function parseSize(text: string): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
+/** `1m`, `64k`, or bytes: a size as `parseSize` reads it. */
+export function formatSize(bytes: number): string {
+  for (const unit of ["g", "m", "k"]) {
+    const size = SIZE_UNIT[unit] ?? 1;
+    if (bytes > 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
 export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;

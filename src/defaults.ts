@@ -1,0 +1,46 @@
+/**
+ * Defaults and the tuned numbers more than one module relies on, in one
+ * place. Numbers a single module tunes for itself stay named there.
+ */
+
+/** The port a server listens on and a client connects to when none is given. */
+export const DEFAULT_PORT = 5000;
+/** The host a client connects to when none is given. */
+export const DEFAULT_HOST = "localhost";
+
+/** What `serve()` (and `chat serve`'s flags) use for an option not given. */
+export const SERVE_DEFAULTS = {
+  mode: "twoway",
+  port: DEFAULT_PORT,
+  maxClients: 10_000,
+  maxLine: 4096,
+  /** Bytes a client may have waiting before it is dropped as too slow. */
+  maxQueue: 1024 * 1024,
+  /** 0 = never time out. */
+  idleTimeoutMs: 0,
+  history: 20,
+  name: "server",
+} as const;
+
+/** Floors of --max-line and --max-queue: less is surely a slip (`4` for `4k`) that would cut every line or drop every client. */
+export const MIN_MAX_LINE = 16;
+export const MIN_MAX_QUEUE = 64 * 1024;
+
+/**
+ * Water marks of a connection's outgoing queue. Above the high one the
+ * server stops reading whoever makes the queue grow (echo: the client
+ * itself; a room: every sender); it reads again once the queue is down to
+ * the low one; the gap keeps it from switching on every write.
+ */
+export const QUEUE_HIGH_WATER = 256 * 1024;
+export const QUEUE_LOW_WATER = 64 * 1024;
+
+/** How long a graceful close waits while the peer takes nothing before terminating. */
+export const CLOSE_GRACE_MS = 3000;
+/** How long server shutdown waits in all for queues to flush and clients to close. */
+export const SHUTDOWN_GRACE_MS = 3000;
+/** How often time-driven server work runs: idle time-outs, and a room noticing a stalled reader. */
+export const TICK_MS = 100;
+
+/** How long `connect()` may take, TLS handshake included, when no timeout is given. */
+export const CONNECT_TIMEOUT_MS = 10_000;

@@ -1,0 +1,71 @@
+/**
+ * Where `chat serve` puts the conversation: events go to stdout (text or
+ * JSON lines) and to the --log transcript; in echo and oneway, connects and
+ * disconnects are status lines on stderr instead. Plain text output with no
+ * transcript takes the byte paths: received lines are printed straight from
+ * their bytes, with no event or string made per line.
+ */
+import type { ChatEvent } from "./events.ts";
+import type { LineWriterFactory, ModeName, ModeOutput } from "./modes/mode.ts";
+import { StdoutWriter, status } from "./output.ts";
+import { Printer, type Style, type Transcript } from "./printer.ts";
+import { linePrefix } from "./text/plain-lines.ts";
+
+export class ServerOutput {
+  readonly stdout = new StdoutWriter();
+  /** What the mode is given (serve's `output`). */
+  readonly output: ModeOutput;
+  private print = (text: string) => this.stdout.text(text);
+
+  constructor(
+    mode: ModeName,
+    style: Style,
+    private readonly log?: Transcript,
+  ) {
+    const event = eventSink(mode, style, this.stdout, (text) => this.print(text), log);
+    const plain = style === "plain" && !log;
+    this.output = plain ? { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout) } : { event };
+  }
+
+  /** Conversation text goes through `print` from now on (the console's line editor prints it above its prompt). */
+  printThrough(print: (text: string) => void): void {
+    this.print = print;
+  }
+
+  /** Flushes the transcript; resolves true once stdout took everything, false if `timeoutMs` passed first. */
+  finish(timeoutMs: number): Promise<boolean> {
+    this.log?.flush();
+    return this.stdout.drained(timeoutMs);
+  }
+}
+
+/** Conversation events to stdout (text or JSON) and --log; in echo/oneway, connects are status lines. */
+function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
+  const json = style === "json";
+  const printer = new Printer(print, { style, serverView: true });
+  return (event: ChatEvent) => {
+    log?.event(event);
+    if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
+      status(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
+      return;
+    }
+    if (!out.isClosed) printer.event(event);
+  };
+}
+
+/**
+ * For plain output with no transcript: echo and oneway print each received line
+ * as `PEER: TEXT` straight from its bytes, the same text the `message` event
+ * would print, without making a string per line (a busy echo server prints
+ * as fast as clients send). A room does the same with the plain lines it
+ * relays (`relayed`).
+ */
+function plainLineWriter(out: StdoutWriter): LineWriterFactory {
+  return (from) => {
+    const prefix = linePrefix(`${from}: `);
+    return {
+      line: (bytes, start, end) => out.line(prefix.bytes, bytes, start, end),
+      plainLines: (bytes, start, end, maxLine) => out.plainLines(prefix, bytes, start, end, maxLine),
+    };
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The server's connections, and where each socket event goes: a new one is
+ * admitted or refused; an admitted one's bytes reach the mode (on a plain
+ * port after its first bytes are known not to be TLS), and its idle clock
+ * is kept; a refused one is only closed.
+ */
+import type { SocketHandler } from "bun";
+import type { BoundMode } from "../modes/mode.ts";
+import { Conn, type ConnRef } from "../net/conn.ts";
+import { PlainPortGuard } from "../net/plain-port.ts";
+import { type AdmissionRules, admissionRefusal } from "./admission.ts";
+import type { IdleSweep } from "./idle.ts";
+import { peerName } from "./listen.ts";
+
+export interface ConnectionsOptions {
+  mode: BoundMode;
+  rules: AdmissionRules;
+  idle: IdleSweep;
+  /** Status: refused connections and the like. */
+  status: (text: string) => void;
+  /** A TLS listener: no ClientHello to look for. */
+  tls: boolean;
+}
+
+export class Connections {
+  readonly handler: SocketHandler<ConnRef>;
+  private readonly admitted = new Set<Conn>();
+  /** Told why they may not stay and closing: the mode never sees their bytes. */
+  private readonly refused = new Set<Conn>();
+  private readonly mode: BoundMode;
+  private readonly idle: IdleSweep;
+  private readonly plainPort: PlainPortGuard | null;
+  private inputHeld = false;
+  private closing = false;
+
+  constructor(private readonly options: ConnectionsOptions) {
+    this.mode = options.mode;
+    this.idle = options.idle;
+    // A TLS client on a plain port: its ClientHello never reaches the mode, and it is told nothing more.
+    this.plainPort = options.tls
+      ? null
+      : new PlainPortGuard(
+          (conn, bytes) => this.mode.data(conn, bytes),
+          (conn) => this.tlsOnPlainPort(conn),
+        );
+    this.handler = {
+      open: (socket) => this.open(new Conn(socket, peerName(socket))),
+      data: (socket, chunk) => this.data(socket.data?.conn, chunk),
+      drain: (socket) => socket.data?.conn?.drain(),
+      end: (socket) => this.end(socket.data?.conn),
+      close: (socket, error) => this.close(socket.data?.conn, error),
+      // A reset or a failed TLS handshake; `close` follows and does the work.
+      error: () => {},
+    };
+  }
+
+  /** Admitted connections. */
+  get size(): number {
+    return this.admitted.size;
+  }
+
+  /** Stops (true) or restarts (false) reading from every client: the server's own output is backed up. */
+  holdInput(held: boolean): void {
+    if (held === this.inputHeld) return;
+    this.inputHeld = held;
+    for (const conn of this.admitted) {
+      if (held) conn.pause("output");
+      else conn.resume("output");
+    }
+  }
+
+  /** The server is shutting down: whoever connects from now on is refused. */
+  refuseAll(): void {
+    this.closing = true;
+  }
+
+  /** Every connection, admitted and refused. */
+  all(): Conn[] {
+    return [...this.admitted, ...this.refused];
+  }
+
+  private open(conn: Conn): void {
+    conn.socket.data = { conn };
+    const why = admissionRefusal(this.options.rules, conn.socket.remoteAddress ?? "", this.admitted.size, this.closing);
+    if (why) {
+      this.refused.add(conn);
+      this.options.status(`refused ${conn.peer}: ${why}`);
+      this.mode.refuse(conn, why);
+      return;
+    }
+    this.admitted.add(conn);
+    this.idle.watch(conn);
+    if (this.inputHeld) conn.pause("output");
+    this.mode.open(conn);
+    this.plainPort?.open(conn);
+  }
+
+  private data(conn: Conn | null | undefined, chunk: Uint8Array): void {
+    if (!conn || this.refused.has(conn)) return;
+    this.idle.heard(conn);
+    if (!this.plainPort?.data(conn, chunk)) this.mode.data(conn, chunk);
+  }
+
+  private end(conn: Conn | null | undefined): void {
+    if (!conn) return;
+    conn.peerEnd();
+    this.plainPort?.end(conn);
+    if (!this.refused.has(conn)) this.mode.end(conn);
+  }
+
+  private close(conn: Conn | null | undefined, error: Error | undefined): void {
+    if (!conn) return;
+    conn.markGone(error);
+    this.plainPort?.close(conn);
+    this.refused.delete(conn);
+    if (!this.admitted.delete(conn)) return;
+    this.idle.forget(conn);
+    this.mode.close(conn);
+  }
+
+  private tlsOnPlainPort(conn: Conn): void {
+    this.refused.add(conn);
+    this.options.status(`${conn.peer} tried TLS on a plain port`);
+    conn.end();
+  }
+}
