@@ -35,7 +35,7 @@ import {
 import { renderBaseline, renderTable } from "./bench-peers/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CHAT = join(ROOT, "dist/chat");
+const CHAT = process.env.CHAT_BENCH_BINARY ?? join(ROOT, "dist/chat");
 const LOAD_SOURCE = join(ROOT, "scripts/bench-load.c");
 const LOAD = join(ROOT, "dist/bench-load");
 const PRINT_SOURCE = join(ROOT, "scripts/bench-print.c");
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
   console.log(renderTable(get, sum));
   if (opts.baseline)
-    console.log(`\nBefore (${opts.baseline}) and after (dist/chat), interleaved in the same runs:\n\n${renderBaseline(get, sum)}`);
+    console.log(`\nBefore (${opts.baseline}) and after (${CHAT}), interleaved in the same runs:\n\n${renderBaseline(get, sum)}`);
   console.log(footer(Date.now() - started));
 }
 

@@ -135,7 +135,9 @@ export class Session {
       if (verdict === "room" || !byteMode) lines.push(bytes);
       else if (!this.out.bytes(bytes)) this.backpressure();
     });
+    let heard = false;
     client.onData((chunk) => {
+      heard = true;
       if (!probe.decided) probe.push(chunk);
       else if (this.link || !byteMode) lines.push(chunk);
       else if (!this.out.bytes(chunk)) this.backpressure();
@@ -146,7 +148,9 @@ export class Session {
     lines.flush();
     if (this.refused) return { kind: "final", code: 1 };
     if (error instanceof ChatError) return { kind: "final", code: this.lost(error.message) };
-    if (error) return { kind: "error", why: `connection lost: ${reason(error)}` };
+    // A TLS server given fewer than a record header's 5 bytes resets without a word (it has no record to answer).
+    const hint = heard ? "" : " (nothing was received: if the server speaks TLS, use --tls)";
+    if (error) return { kind: "error", why: `connection lost: ${reason(error)}${hint}` };
     return { kind: "closed" };
   }
 

@@ -219,6 +219,14 @@ describe("a plain client of a TLS server", () => {
     });
   }
 
+  test("fewer bytes than a TLS record header: the server resets without a word, and the client suggests --tls", async () => {
+    await using s = await cliServer(["--tls-cert", cert, "--tls-key", key]);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port)], "hi\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: connection lost: .*\(nothing was received: if the server speaks TLS, use --tls\)$/m);
+    expect(r.stdout).toBe("");
+  });
+
   test("with stdin still open it exits as soon as the server's alert arrives", async () => {
     await using s = await cliServer(["--tls-cert", cert, "--tls-key", key]);
     await using c = runCli(["connect", "127.0.0.1", String(s.port)]);

@@ -14,11 +14,11 @@ import { wireJson, writePlainLinesJson } from "./wire.ts";
 
 const encoder = new TextEncoder();
 
-/** Where a room line stands in the room's order: its number, id and when it was said (ms). */
+/** Where a room line stands in the room's order: its number, when it was said (ms), and its id when it is needed. */
 export interface Stamp {
   seq: number;
-  id: string;
   ts: number;
+  id?: string;
 }
 
 /** Numbers relayed plain lines (`bytes[start, end)`, `lines` of them, said by `from`) and keeps them; gives the first one's stamp. */
@@ -35,6 +35,8 @@ export class Delivery {
     private readonly maxLine: number,
     /** `{"id":"START-`, the start of each room line's JSON. */
     private readonly idHead: Uint8Array,
+    /** The hub's: numbers and keeps relayed plain lines. */
+    private readonly record: RecordLines,
   ) {}
 
   /** An event for every member but `except`; a room line comes with its stamp. */
@@ -45,17 +47,15 @@ export class Delivery {
   }
 
   /** One plain line `from` said, `bytes[start, end)`, relayed as it is (see Fanout.addLine). */
-  plainLine(from: Member, bytes: Uint8Array, start: number, end: number, record: RecordLines): void {
-    this.fanout.addLine(from.prefix.bytes, bytes, start, end, from, (b, s, e, lines) => this.relayed(b, s, e, lines, from, record));
+  plainLine(from: Member, bytes: Uint8Array, start: number, end: number): void {
+    this.fanout.addLine(from.prefix.bytes, bytes, start, end, from, this.relayed);
     // Without a byte path for plain lines, the server's output takes each as an event.
     if (!this.output.relayed) this.output.event({ type: "message", from: from.name, text: decodeLine(bytes.subarray(start, end)) });
   }
 
   /** The plain lines at the start of `bytes[start, end)`, many at once (see Fanout.addPlainLines); returns where it stopped. */
-  plainLines(from: Member, bytes: Uint8Array, start: number, end: number, record: RecordLines): number {
-    return this.fanout.addPlainLines(from.prefix, bytes, start, end, this.maxLine, from, (b, s, e, lines) =>
-      this.relayed(b, s, e, lines, from, record),
-    );
+  plainLines(from: Member, bytes: Uint8Array, start: number, end: number): number {
+    return this.fanout.addPlainLines(from.prefix, bytes, start, end, this.maxLine, from, this.relayed);
   }
 
   /** An event for one member only (after what was gathered for everyone). */
@@ -95,16 +95,16 @@ export class Delivery {
    * kept (`record`), printed straight from those bytes, and written as JSON
    * for the members that take it.
    */
-  private relayed(bytes: Uint8Array, start: number, end: number, lines: number, from: Member, record: RecordLines): void {
+  private readonly relayed = (bytes: Uint8Array, start: number, end: number, lines: number, from: Member): void => {
     this.output.relayed?.(bytes, start, end);
-    const stamp = record(bytes, start, end, lines, from);
+    const stamp = this.record(bytes, start, end, lines, from);
     const json = this.fanout.json;
     if (!json) return;
     const at = json.used;
     const prefixLength = from.prefix.bytes.length;
     const wrote = writePlainLinesJson(json, this.idHead, bytes, start, end, lines, prefixLength, stamp.seq, stamp.ts, from.name);
     json.added(at, wrote, from);
-  }
+  };
 
   /** A sealed batch to every open member: one shared chunk, or its own copy without the lines it must not get. */
   private deliver(batch: FanoutBatch<Member>): void {

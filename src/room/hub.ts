@@ -25,7 +25,7 @@
  *   `! not sent: …`; never silently dropped. The in-process hub cannot fail.
  */
 import { type ChatEvent, eventLine, type LeaveReason } from "../events.ts";
-import type { Delivery, Stamp } from "./delivery.ts";
+import type { Delivery, RecordLines, Stamp } from "./delivery.ts";
 import type { Member, Members } from "./members.ts";
 import { RECENT_MIN_LINES, RecentLines } from "./recent.ts";
 import { eventsReply } from "./wire.ts";
@@ -70,10 +70,10 @@ export class LocalHub implements Hub {
   constructor(
     private readonly members: Members,
     private readonly options: HubOptions,
-    deliver: (idHead: Uint8Array) => Delivery,
+    deliver: (idHead: Uint8Array, record: RecordLines) => Delivery,
   ) {
     this.recent = new RecentLines(Date.now(), Math.max(options.history, RECENT_MIN_LINES));
-    this.delivery = deliver(encoder.encode(`{"id":"${this.recent.start}-`));
+    this.delivery = deliver(encoder.encode(`{"id":"${this.recent.start}-`), this.record);
   }
 
   get last(): number {
@@ -89,11 +89,11 @@ export class LocalHub implements Hub {
   }
 
   sayPlain(from: Member, bytes: Uint8Array, start: number, end: number): void {
-    this.delivery.plainLine(from, bytes, start, end, this.record);
+    this.delivery.plainLine(from, bytes, start, end);
   }
 
   sayPlainLines(from: Member, bytes: Uint8Array, start: number, end: number): number {
-    return this.delivery.plainLines(from, bytes, start, end, this.record);
+    return this.delivery.plainLines(from, bytes, start, end);
   }
 
   whisper(from: Member, to: Member, text: string): void {
@@ -138,13 +138,13 @@ export class LocalHub implements Hub {
   /** A room line said through the text path: numbered, kept (as relayed), delivered. */
   private roomLine(event: ChatEvent, from: Member): void {
     const line = encoder.encode(`${eventLine(event)}\n`);
-    this.delivery.broadcast(event, from, this.record(line, 0, line.length, 1, from));
+    const stamp = this.record(line, 0, line.length, 1, from);
+    this.delivery.broadcast(event, from, { ...stamp, id: this.recent.id(stamp.seq) });
   }
 
   /** Numbers and keeps relayed plain lines (see Delivery.plainLines). */
   private readonly record = (bytes: Uint8Array, start: number, end: number, lines: number, from: Member): Stamp => {
     const ts = Date.now();
-    const seq = this.recent.add(bytes, start, end, lines, from.serial, ts);
-    return { seq, id: this.recent.id(seq), ts };
+    return { seq: this.recent.add(bytes, start, end, lines, from.serial, ts), ts };
   };
 }

@@ -38,8 +38,8 @@ export class Room implements Mode<Member>, RoomActions {
     const members = new Members(ctx.name);
     const flow = new RoomFlow(members, ctx.maxQueue, () => delivery.flush());
     let delivery!: Delivery;
-    this.hub = new LocalHub(members, { history: ctx.history, maxQueue: ctx.maxQueue }, (idHead) => {
-      delivery = new Delivery(members, flow, ctx.output, ctx.maxLine, idHead);
+    this.hub = new LocalHub(members, { history: ctx.history, maxQueue: ctx.maxQueue }, (idHead, record) => {
+      delivery = new Delivery(members, flow, ctx.output, ctx.maxLine, idHead, record);
       return delivery;
     });
     this.members = members;
