@@ -18,7 +18,12 @@ export interface ServerConsole {
 /** `leave`: Ctrl+C or Ctrl+D on an empty line of the terminal's console. */
 export function attachConsole(server: ServerHandle, interactive: boolean, leave: () => void): ServerConsole {
   if (interactive && process.stdin.isTTY && process.stdout.isTTY) {
-    const editor = new LineEditor({ line: (line) => server.say(line), leave }, { indent: STAMP_WIDTH });
+    // Leaving gives the terminal back first: the shutdown's lines print plainly, and a second Ctrl+C is a real SIGINT.
+    const stop = () => {
+      editor.close();
+      leave();
+    };
+    const editor = new LineEditor({ line: (line) => server.say(line), leave: stop }, { indent: STAMP_WIDTH });
     return { print: (text) => editor.print(text), close: () => editor.close() };
   }
   let lines: Interface | null = null;
