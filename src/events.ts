@@ -36,6 +36,17 @@ function leaveText(name: string, reason: LeaveReason): string {
   }
 }
 
+/**
+ * An action (`/me`) goes over the wire as `** NAME ACTION`: never `* `, so no
+ * action can pass for a notice of the server (`/me was kicked`).
+ */
+export const ACTION_PREFIX = "** ";
+
+/** An action's text without its prefix (the `text` of its JSON object): `alice waves`. */
+export function actionText(from: string, text: string): string {
+  return `${from} ${text}`;
+}
+
 /** The line as a room participant receives it (no newline). */
 export function eventLine(event: ChatEvent): string {
   switch (event.type) {
@@ -43,7 +54,7 @@ export function eventLine(event: ChatEvent): string {
       if (event.from === undefined) return event.text;
       return event.to === undefined ? `${event.from}: ${event.text}` : `${event.from} -> ${event.to}: ${event.text}`;
     case "action":
-      return `* ${event.from} ${event.text}`;
+      return `${ACTION_PREFIX}${actionText(event.from, event.text)}`;
     case "notice":
       return `* ${event.text}`;
     case "error":
@@ -66,7 +77,7 @@ export function eventJson(event: ChatEvent, ts: Date): string {
   const stamp = ts.toISOString();
   switch (event.type) {
     case "action":
-      return JSON.stringify({ ts: stamp, type: "notice", kind: "action", text: eventLine(event).slice(2), from: event.from });
+      return JSON.stringify({ ts: stamp, type: "notice", kind: "action", text: actionText(event.from, event.text), from: event.from });
     case "rename": {
       const { from, to } = event;
       return JSON.stringify({ ts: stamp, type: "notice", kind: "rename", text: eventLine(event).slice(2), from, to });
@@ -79,9 +90,20 @@ export function eventJson(event: ChatEvent, ts: Date): string {
 const NAME = "[A-Za-z0-9_.-]{1,24}";
 const PRIVATE = new RegExp(`^(${NAME}) -> (${NAME}): (.*)$`, "s");
 const MESSAGE = new RegExp(`^(${NAME}): (.*)$`, "s");
+const NAME_ONLY = new RegExp(`^${NAME}$`);
 
-/** Reads a line received from a room back into an event. */
+/**
+ * Reads a line received from a room back into an event. `** NAME ACTION` is
+ * an action; `* …` a notice (also an action from an older server, which sent
+ * `* NAME ACTION`: it cannot be told from a notice).
+ */
 export function parseLine(line: string): ChatEvent {
+  if (line.startsWith(ACTION_PREFIX)) {
+    const rest = line.slice(ACTION_PREFIX.length);
+    const space = rest.indexOf(" ");
+    if (space > 0 && NAME_ONLY.test(rest.slice(0, space)))
+      return { type: "action", from: rest.slice(0, space), text: rest.slice(space + 1) };
+  }
   if (line.startsWith("* ")) return { type: "notice", text: line.slice(2) };
   if (line.startsWith("! ")) return { type: "error", text: line.slice(2) };
   const direct = PRIVATE.exec(line);

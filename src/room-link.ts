@@ -7,7 +7,7 @@
  * reconnect without gaps). No sockets here: it is fed lines and given a way
  * to send.
  */
-import { parseLine } from "./events.ts";
+import { ACTION_PREFIX, actionText, parseLine } from "./events.ts";
 import { parseInput } from "./room/commands.ts";
 import { sanitize } from "./text/sanitize.ts";
 
@@ -57,12 +57,17 @@ export function parseEvent(line: string): RoomEvent | null {
   return event;
 }
 
-/** A plain room line as an event (the fallback for servers without `/events`). */
+/**
+ * A plain room line as an event (the fallback for servers without `/events`):
+ * `** NAME ACTION` is an action; an older server's `* NAME ACTION` stays a notice.
+ */
 export function eventOfLine(line: string): RoomEvent {
   const event = parseLine(line);
   switch (event.type) {
     case "message":
       return { type: "message", text: event.text, from: event.from, to: event.to };
+    case "action":
+      return { type: "notice", kind: "action", from: event.from, text: actionText(event.from, event.text) };
     case "notice":
     case "error":
       return { type: event.type, text: event.text };
@@ -80,7 +85,7 @@ export function plainLine(event: RoomEvent): string {
     case "error":
       return `! ${event.text}`;
     default:
-      return `* ${event.text}`;
+      return event.kind === "action" ? `${ACTION_PREFIX}${event.text}` : `* ${event.text}`;
   }
 }
 
@@ -191,8 +196,10 @@ export class RoomLink {
 
   private text(line: string): void {
     const event = eventOfLine(line);
-    // Without structured events the only way to follow one's name is the notice text.
-    const renamed = event.type === "notice" ? /^(?:you are now (\S+)|(\S+) is now (\S+))$/.exec(event.text) : null;
+    // Without structured events the only way to follow one's name is the notice text
+    // (an action, `** NAME is now …`, is never a rename).
+    const renamed =
+      event.type === "notice" && event.kind === undefined ? /^(?:you are now (\S+)|(\S+) is now (\S+))$/.exec(event.text) : null;
     if (renamed?.[1]) this.me = renamed[1];
     else if (renamed?.[2] && renamed[2] === this.me && renamed[3]) this.me = renamed[3];
     this.handlers.event(event);

@@ -126,8 +126,13 @@ export class View {
       case "error":
         return c ? colors.red(`! ${event.text}`) : `! ${event.text}`;
       default: {
-        if (event.kind === "action" && event.from && event.text.startsWith(`${event.from} `)) {
-          return `* ${name(event.from)}${this.mark(event.text.slice(event.from.length), highlight)}`;
+        // An action shows as it goes over the wire, `** NAME waves`: never `* `, so that,
+        // colour or not, no action can pass for a notice of the server.
+        if (event.kind === "action") {
+          if (event.from && event.text.startsWith(`${event.from} `)) {
+            return `** ${name(event.from)}${this.mark(event.text.slice(event.from.length), highlight)}`;
+          }
+          return `** ${text}`;
         }
         return c ? colors.gray(`* ${event.text}`) : `* ${event.text}`;
       }

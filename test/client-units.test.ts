@@ -1,7 +1,7 @@
 /** Tables for the client's pure parts: terminal widths and rows, completion, mentions, the room link, the probe. */
 import { describe, expect, test } from "bun:test";
 import { backoff } from "../src/retry.ts";
-import { parseEvent, type RoomEvent, RoomLink } from "../src/room-link.ts";
+import { eventOfLine, parseEvent, type RoomEvent, RoomLink } from "../src/room-link.ts";
 import { Probe, type Verdict } from "../src/session-probe.ts";
 import { candidates } from "../src/tty/complete.ts";
 import { cursorCell, graphemes, graphemeWidth, layout, wrapLine } from "../src/tty/width.ts";
@@ -116,11 +116,20 @@ describe("the room's JSON events as read by the client", () => {
     const cases: [RoomEvent, string][] = [
       [{ type: "message", from: "a", text: "hi" }, "a: hi"],
       [{ type: "message", from: "a", to: "b", text: "psst" }, "a -> b: psst"],
-      [{ type: "notice", kind: "action", from: "a", text: "a waves" }, "* a waves"],
+      [{ type: "notice", kind: "action", from: "a", text: "a waves" }, "** a waves"],
       [{ type: "join", name: "a", text: "a joined" }, "* a joined"],
       [{ type: "error", text: "no" }, "! no"],
     ];
     for (const [event, line] of cases) expect(plainLine(event)).toBe(line);
+  });
+});
+
+describe("plain room lines read back (a server without /events)", () => {
+  test("`** NAME ACTION` is an action; an older server's `* NAME ACTION` stays a notice", () => {
+    expect(eventOfLine("** alice waves")).toEqual({ type: "notice", kind: "action", from: "alice", text: "alice waves" });
+    expect(eventOfLine("* alice waves")).toEqual({ type: "notice", text: "alice waves" });
+    expect(plainLine(eventOfLine("** alice waves"))).toBe("** alice waves");
+    expect(plainLine(eventOfLine("* alice waves"))).toBe("* alice waves");
   });
 });
 
@@ -195,6 +204,18 @@ describe("RoomLink", () => {
       { type: "notice", text: "guest-4 is now ada" },
     ]);
     expect(room.me).toBe("ada");
+  });
+
+  test("without /events an action (`** `) is never taken for a rename", () => {
+    const { room, events } = link();
+    room.line("! unknown command /events (try /help)");
+    room.line("** you are now mallory");
+    room.line("** guest-4 is now mallory");
+    expect(room.me).toBe("guest-4");
+    expect(events).toEqual([
+      { type: "notice", kind: "action", from: "you", text: "you are now mallory" },
+      { type: "notice", kind: "action", from: "guest-4", text: "guest-4 is now mallory" },
+    ]);
   });
 });
 

@@ -114,7 +114,7 @@ describe("the bell", () => {
     const namesake = await peer(shared.port, `${me}-bot`);
     await shown("bell", `${me}-bot joined`);
     await namesake.write("/me waves\n");
-    await shown("bell", `* ${me}-bot waves`);
+    await shown("bell", `** ${me}-bot waves`);
     namesake.close();
     expect(tmux.bell("bell")).toBe(false);
     expect(bells("bell")).toBe(0);
@@ -234,17 +234,17 @@ describe("Tab completion", () => {
 });
 
 describe("the user's own actions", () => {
-  test("/me shows `* NAME yawns` once with the prompt back; /who shows the reply above a redrawn prompt", async () => {
+  test("/me shows `** NAME yawns` once with the prompt back; /who shows the reply above a redrawn prompt", async () => {
     const me = "yawner14";
     const other = await peer(shared.port, "own-peer");
     await open("own", me, shared.port);
     tmux.type("own", "/me yawns");
     tmux.keys("own", "Enter");
-    // The spec's wire form is `** NAME ACTION`; this server sends `* NAME ACTION`.
-    await other.waitLine(new RegExp(`^\\*\\*? ${me} yawns$`));
-    const screen = await tmux.waitScreen("own", (s) => s.includes(`* ${me} yawns`), "the action");
-    expect(count(screen, `* ${me} yawns`)).toBe(1);
-    expect(screen.split("\n").find((row) => row.includes(`${me} yawns`))).toMatch(new RegExp(`${STAMP.source}\\* ${me} yawns$`));
+    // The wire form (the spec's) is `** NAME ACTION`, and the user's screen shows the same.
+    await other.waitLine(`** ${me} yawns`);
+    const screen = await tmux.waitScreen("own", (s) => s.includes(`** ${me} yawns`), "the action");
+    expect(count(screen, `** ${me} yawns`)).toBe(1);
+    expect(screen.split("\n").find((row) => row.includes(`${me} yawns`))).toMatch(new RegExp(`${STAMP.source}\\*\\* ${me} yawns$`));
     expect(tmux.lastRow("own")).toBe(">");
 
     tmux.type("own", "/who");
@@ -258,12 +258,12 @@ describe("the user's own actions", () => {
     // However the command is typed, the user's screen shows what the room sees.
     tmux.type("own", "/ME   stretches");
     tmux.keys("own", "Enter");
-    await other.waitLine(new RegExp(`^\\*\\*? ${me} stretches$`));
-    await tmux.waitScreen("own", (s) => new RegExp(`${STAMP.source}\\* ${me} stretches$`, "m").test(s), "the action typed in capitals");
+    await other.waitLine(`** ${me} stretches`);
+    await tmux.waitScreen("own", (s) => new RegExp(`${STAMP.source}\\*\\* ${me} stretches$`, "m").test(s), "the action typed in capitals");
     tmux.type("own", "/me   ");
     tmux.keys("own", "Enter");
     await tmux.waitScreen("own", (s) => s.includes("! usage: /me ACTION"), "the usage error");
-    expect(tmux.rows("own").filter((row) => row.includes(`* ${me} `))).toHaveLength(2);
+    expect(tmux.rows("own").filter((row) => row.includes(`** ${me} `))).toHaveLength(2);
     await leave("own", other, me);
   });
 });

@@ -44,7 +44,7 @@ describe("room: /events json", () => {
     using a = await testMember(s.port, "alice");
     using b = await testMember(s.port, "bob");
     await a.write("first\n/me waves\n");
-    await b.waitLine("* alice waves");
+    await b.waitLine("** alice waves");
     const saidBy = Date.now();
     // Time passing is what is tested: the replayed line keeps the time it was said, not the time of the switch.
     await Bun.sleep(60);
@@ -153,7 +153,7 @@ describe("room: /events json", () => {
     await waitObject(b, { type: "error", code: "line-cut", text: "line too long: cut at 64 bytes" });
     await a.waitLine(`bob: ${"z".repeat(64)}`);
     expect(a.lines).toContain("bob: mine");
-    expect(a.lines).toContain("* bob nods");
+    expect(a.lines).toContain("** bob nods");
     const seen = objects(b);
     for (const o of seen) {
       expect(o.peer).toBeUndefined();
@@ -215,10 +215,10 @@ describe("room: /events json", () => {
       await sender.write(`${sent.join("\n")}\n`);
       await plain.waitLine(`s: ${sent[4999]}`, 20_000);
       await waitObject(json, { text: sent[4999] }, 20_000);
-      const expected = sent.map((l) => (l.startsWith("/me ") ? `* s ${l.slice(4)}` : `s: ${l}`));
-      expect(plain.lines.filter((l) => l.startsWith("s: ") || l.startsWith("* s "))).toEqual(expected);
+      const expected = sent.map((l) => (l.startsWith("/me ") ? `** s ${l.slice(4)}` : `s: ${l}`));
+      expect(plain.lines.filter((l) => l.startsWith("s: ") || l.startsWith("** s "))).toEqual(expected);
       const got = objects(json).filter((o) => o.from === "s");
-      expect(got.map((o) => (o.kind === "action" ? `* ${o.text}` : `s: ${o.text}`))).toEqual(expected);
+      expect(got.map((o) => (o.kind === "action" ? `** ${o.text}` : `s: ${o.text}`))).toEqual(expected);
       const seqs = got.map((o) => Number(String(o.id).split("-")[1]));
       expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
       if (path !== "line by line") expect(Math.max(...s.linesPerPrint)).toBeGreaterThan(50);

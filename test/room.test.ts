@@ -75,14 +75,101 @@ describe("room", () => {
     await a.write("/who\n");
     await a.waitLine("* 3 here: alice, bob, server");
     await a.write("/me waves\n");
-    await b.waitLine("* alice waves");
+    await b.waitLine("** alice waves");
     await a.write("/help\n");
     await a.waitLine("*   /msg NAME TEXT   private message to NAME only");
     await a.write("/dance\n");
     await a.waitLine("! unknown command /dance (try /help)");
     await a.write("/kick bob\n");
     await a.waitLine("! /kick is for the server console");
-    expect(said(a)).not.toContain("* alice waves");
+    expect(said(a)).not.toContain("** alice waves");
+  });
+
+  test("an action goes over the wire as `** NAME ACTION`: `/nick you` + `/me are now alice` is no rename notice", async () => {
+    await using s = await testServer();
+    using a = await testMember(s.port, "carol");
+    using b = await testMember(s.port, "bob");
+    using you = await testMember(s.port, "you");
+    await you.write("/me are now alice\n/me was kicked\n");
+    for (const c of [a, b]) {
+      await c.waitLine("** you are now alice");
+      await c.waitLine("** you was kicked");
+      expect(c.lines).not.toContain("* you are now alice");
+      expect(c.lines.filter((l) => l.includes("you are now alice") || l.includes("was kicked"))).toEqual([
+        "** you are now alice",
+        "** you was kicked",
+      ]);
+    }
+    await until(() => s.events.some((e) => e.type === "action" && e.text === "was kicked"), "the console's copy");
+  });
+
+  test("no `/me` text makes a line equal to a notice the room sends a plain client", async () => {
+    await using s = await testServer();
+    using bob = await testMember(s.port, "bob");
+    using spoofer = await testMember(s.port, "spoofer");
+    await bob.write("/who\n/help\n/nick bob\n");
+    await bob.waitLine("* you are already bob");
+    await bob.waitLine("*   //text           send a line that starts with /");
+    // The notices bob got, and those he could get.
+    const notices = new Set(bob.lines.filter((l) => l.startsWith("* ")));
+    for (const l of [
+      "* you are now alice",
+      "* bob is now alice",
+      "* bob was kicked",
+      "* bob joined",
+      "* bob left",
+      "* bob left (too slow)",
+    ])
+      notices.add(l);
+    for (const l of ["* bob left (connection lost)", "* bob timed out", "* server shutting down", "* bye"]) notices.add(l);
+    let name = "spoofer";
+    let sent = 0;
+    const before = bob.lines.length;
+    for (const notice of notices) {
+      // Named as the notice's first word where that name is free and valid, saying the rest.
+      const body = notice.slice(2);
+      const space = body.indexOf(" ");
+      if (space <= 0) continue;
+      const [first, rest] = [body.slice(0, space), body.slice(space + 1)];
+      if (rest.trim() === "") continue;
+      if (first !== name && /^[A-Za-z0-9_.-]{1,24}$/.test(first) && !["bob", "server"].includes(first.toLowerCase())) {
+        await spoofer.write(`/nick ${first}\n`);
+        await bob.waitLine(`* ${name} is now ${first}`);
+        name = first;
+      }
+      await spoofer.write(`/me ${rest}\n`);
+      sent++;
+      const got = await bob.waitLine(`** ${name} ${rest}`);
+      expect(notices.has(got)).toBe(false);
+    }
+    // All bob got meanwhile: the actions, and the spoofer's renames (real notices).
+    const meanwhile = bob.lines.slice(before);
+    expect(meanwhile.filter((l) => l.startsWith("** "))).toHaveLength(sent);
+    expect(sent).toBeGreaterThan(10);
+    expect(meanwhile.filter((l) => !l.startsWith("** ") && !/^\* \S+ is now \S+$/.test(l))).toEqual([]);
+  });
+
+  test("a client cannot be the console (`server`) nor say `* server shutting down`", async () => {
+    const s = await testServer();
+    try {
+      using a = await testMember(s.port, "alice");
+      using b = await testMember(s.port, "bob");
+      await a.write("/nick server\n/nick SERVER\n/me shutting down\n");
+      await a.waitLine("! the name server is taken");
+      await a.waitLine("! the name server is taken");
+      await b.waitLine("** alice shutting down");
+      // Names are unique regardless of case: the console keeps `server`.
+      await a.write("/nick Server\n/who\n");
+      await a.waitLine(/^\* 3 here: /);
+      expect(a.lines.filter((l) => l === "! the name server is taken")).toHaveLength(3);
+      await s.close();
+      await b.waitLine("* server shutting down");
+      await b.waitClosed();
+      expect(b.lines.filter((l) => l === "* server shutting down")).toHaveLength(1);
+      expect(b.lines.at(-1)).toBe("* server shutting down");
+    } finally {
+      await s[Symbol.asyncDispose]();
+    }
   });
 
   test("/msg reaches only its target; the sender sees it was sent", async () => {
@@ -240,14 +327,14 @@ describe("room", () => {
       "alice: plain one",
       "alice: h\u00e9llo w\u00f6rld",
       "alice: \t tab and space",
-      "* alice waves",
+      "** alice waves",
       "alice: /slash",
       "alice: esc ^[[31m red",
       "alice: plain two",
       "* alice is now alicia",
       "alicia: renamed",
     ];
-    expect(said(b).filter((l) => l.startsWith("alic") || l.startsWith("* alic"))).toEqual(expected);
+    expect(said(b).filter((l) => l.startsWith("alic") || l.startsWith("* alic") || l.startsWith("** alic"))).toEqual(expected);
     // Plain lines are printed from the bytes relayed; the rest are events.
     expect(s.printed).toBe("alice: plain one\nalice: \t tab and space\nalice: plain two\nalicia: renamed\n");
     expect(s.events.filter((e) => e.type === "message").map((e) => e.text)).toEqual(["h\u00e9llo w\u00f6rld", "/slash", "esc ^[[31m red"]);
@@ -268,8 +355,8 @@ describe("room", () => {
     await b.waitLine(`alice: ${sent[sent.length - 1]}`, 10_000);
     const relayed = sent.filter((l) => l.trim() !== "" && !l.startsWith("/")).map((l) => `alice: ${l}`);
     // "/me waves" came after " indented", the 3,001st relayed line.
-    const expected = [...relayed.slice(0, 3001), "* alice waves", ...relayed.slice(3001)];
-    expect(said(b).filter((l) => l.startsWith("alice") || l === "* alice waves")).toEqual(expected);
+    const expected = [...relayed.slice(0, 3001), "** alice waves", ...relayed.slice(3001)];
+    expect(said(b).filter((l) => l.startsWith("alice") || l === "** alice waves")).toEqual(expected);
     expect(s.printed).toBe(`${relayed.join("\n")}\n`);
     using c = await testMember(s.port);
     await c.write("/who\n");
@@ -291,6 +378,6 @@ describe("room", () => {
     using c = await testMember(s.port);
     await c.write("/who\n");
     await c.waitLine(/^\* 3 here/);
-    expect(c.lines.slice(1, 4)).toEqual(["alice: second line", "* bob overwrites", `bob: ${"z".repeat(68)}`]);
+    expect(c.lines.slice(1, 4)).toEqual(["alice: second line", "** bob overwrites", `bob: ${"z".repeat(68)}`]);
   });
 });

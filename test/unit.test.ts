@@ -9,7 +9,7 @@ import { LineInput } from "../src/modes/input.ts";
 import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
 import { parseCidr, refusal } from "../src/net/cidr.ts";
 import { StdoutWriter } from "../src/output.ts";
-import { parseInput } from "../src/room/commands.ts";
+import { CONSOLE_HELP, HELP, parseInput } from "../src/room/commands.ts";
 import { nameProblem } from "../src/room/names.ts";
 import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
@@ -507,7 +507,7 @@ describe("events", () => {
     [{ type: "message", from: "alice", text: "hi" }, "alice: hi"],
     [{ type: "message", from: "alice", to: "bob", text: "psst" }, "alice -> bob: psst"],
     [{ type: "message", text: "raw" }, "raw"],
-    [{ type: "action", from: "alice", text: "waves" }, "* alice waves"],
+    [{ type: "action", from: "alice", text: "waves" }, "** alice waves"],
     [{ type: "notice", text: "hello" }, "* hello"],
     [{ type: "error", text: "no" }, "! no"],
     [{ type: "join", name: "bob", peer: "1.2.3.4:5" }, "* bob joined"],
@@ -522,6 +522,12 @@ describe("events", () => {
     ["alice: hi: there", { type: "message", from: "alice", text: "hi: there" }],
     ["alice -> bob: psst", { type: "message", from: "alice", to: "bob", text: "psst" }],
     ["* bob joined", { type: "notice", text: "bob joined" }],
+    ["** alice waves at bob", { type: "action", from: "alice", text: "waves at bob" }],
+    ["** alice ", { type: "action", from: "alice", text: "" }],
+    // An older server's action (`* NAME ACTION`) cannot be told from a notice: it stays one.
+    ["* alice waves", { type: "notice", text: "alice waves" }],
+    // Not a name after `** `: not an action.
+    ["** a:b c", { type: "message", text: "** a:b c" }],
     ["! no such name", { type: "error", text: "no such name" }],
     ["no prefix here", { type: "message", text: "no prefix here" }],
   ];
@@ -561,4 +567,38 @@ describe("checkFlags", () => {
       else expect(run).not.toThrow();
     });
   }
+});
+
+describe("no action can pass for a notice", () => {
+  // Every notice line the room sends a plain client (the texts of src/room/): an action
+  // said with any name and any text, however the notice's words are split, is never one.
+  const reasons = ["quit", "closed", "too slow", "timed out", "kicked", "error", "shutdown"] as const;
+  const notices: string[] = [
+    "* welcome, you are guest-1 (1 other here; /nick NAME to rename, /help for commands)",
+    "* welcome, you are guest-2 (0 others here; /nick NAME to rename, /help for commands)",
+    "* 3 here: alice, bob, server",
+    "* you are already alice",
+    "* bye",
+    "* server shutting down",
+    ...[...HELP, ...CONSOLE_HELP].map((line) => `* ${line}`),
+    eventLine({ type: "join", name: "bob", peer: "p" }),
+    ...reasons.map((reason) => eventLine({ type: "leave", name: "bob", peer: "p", reason })),
+    eventLine({ type: "rename", from: "al", to: "alice" }),
+    eventLine({ type: "rename", from: "you", to: "alice", self: true }),
+    eventLine({ type: "notice", text: "you are now alice" }),
+  ];
+  test.each(notices)("%s", (notice) => {
+    expect(notice.startsWith("* ")).toBe(true);
+    const body = notice.slice(2);
+    // Each way a spoofer could split it into a name and an action, and the whole as a name.
+    const tries: [string, string][] = [[body, ""]];
+    for (let i = body.indexOf(" "); i >= 0; i = body.indexOf(" ", i + 1)) tries.push([body.slice(0, i), body.slice(i + 1)]);
+    for (const [from, text] of tries) {
+      const line = eventLine({ type: "action", from, text });
+      expect(line).not.toBe(notice);
+      expect(line.startsWith("** ")).toBe(true);
+      expect(line.startsWith("* ")).toBe(false);
+      expect(parseLine(line).type).not.toBe("notice");
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { type ChatEvent, eventJson } from "../src/events.ts";
 import { parseInput } from "../src/room/commands.ts";
 import { RecentLines } from "../src/room/recent.ts";
-import { type JsonSink, wireJson, writePlainLinesJson } from "../src/room/wire.ts";
+import { type JsonSink, replayedJson, wireJson, writePlainLinesJson } from "../src/room/wire.ts";
 
 const TS = Date.parse("2026-01-02T03:04:05.678Z");
 const ISO = "2026-01-02T03:04:05.678Z";
@@ -210,5 +210,20 @@ describe("recent lines", () => {
     expect(seqs(0, 3, 2)).toEqual([5]);
     expect(seqs(1, 3, 2)).toEqual([5, 6]);
     expect(seqs(0, 0, 3)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe("wire: kept lines replayed", () => {
+  test("`** NAME ACTION` is an action; `NAME: TEXT` a message", () => {
+    expect(JSON.parse(replayedJson("** alice waves at bob", TS, "1-9"))).toEqual({
+      id: "1-9",
+      ts: ISO,
+      type: "notice",
+      kind: "action",
+      from: "alice",
+      text: "alice waves at bob",
+      history: true,
+    });
+    expect(JSON.parse(replayedJson("alice: ** hi", TS, "1-10"))).toMatchObject({ type: "message", from: "alice", text: "** hi" });
   });
 });

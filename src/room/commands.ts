@@ -33,7 +33,7 @@ export const HELP: readonly string[] = [
   "commands:",
   "  /nick NAME       change your name (letters, digits, _ - ., up to 24)",
   "  /who             list who is here",
-  "  /me ACTION       say what you do: * NAME ACTION",
+  "  /me ACTION       say what you do: ** NAME ACTION",
   "  /msg NAME TEXT   private message to NAME only",
   "  /quit            leave",
   "  /help            this list",

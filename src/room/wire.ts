@@ -7,7 +7,7 @@
  * bytes (`writePlainLinesJson`): the same bytes as `wireJson` of each line,
  * without a string per line.
  */
-import { type ChatEvent, eventLine } from "../events.ts";
+import { ACTION_PREFIX, actionText, type ChatEvent, eventLine } from "../events.ts";
 import { copyBytes } from "../text/bytes.ts";
 import type { Replay } from "./recent.ts";
 
@@ -34,7 +34,15 @@ export function wireJson(event: ChatEvent, ts: number, id?: string, history?: tr
       return JSON.stringify({ id, ts: at, type: "message", from, to, text, history });
     }
     case "action":
-      return JSON.stringify({ id, ts: at, type: "notice", kind: "action", from: event.from, text: eventLine(event).slice(2), history });
+      return JSON.stringify({
+        id,
+        ts: at,
+        type: "notice",
+        kind: "action",
+        from: event.from,
+        text: actionText(event.from, event.text),
+        history,
+      });
     case "notice":
       return JSON.stringify({ ts: at, type: "notice", kind: event.kind, members: event.members, text: event.text });
     case "error":
@@ -83,11 +91,12 @@ export function eventsReply(
   return `${out.reverse().join("\n")}\n`;
 }
 
-/** A kept room line (`NAME: TEXT` or `* NAME ACTION`, as relayed) replayed as JSON. */
+/** A kept room line (`NAME: TEXT` or `** NAME ACTION`, as relayed) replayed as JSON. */
 export function replayedJson(line: string, ts: number, id: string): string {
-  if (line.startsWith("* ")) {
-    const space = line.indexOf(" ", 2);
-    const from = space < 0 ? line.slice(2) : line.slice(2, space);
+  if (line.startsWith(ACTION_PREFIX)) {
+    const at = ACTION_PREFIX.length;
+    const space = line.indexOf(" ", at);
+    const from = space < 0 ? line.slice(at) : line.slice(at, space);
     return wireJson({ type: "action", from, text: space < 0 ? "" : line.slice(space + 1) }, ts, id, true);
   }
   const colon = line.indexOf(": ");
