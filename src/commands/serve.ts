@@ -53,7 +53,13 @@ export const serveArgs = {
   },
   allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
   deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },
-  log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file" },
+  log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file (mode 0600)" },
+  "log-max": {
+    type: "string",
+    default: formatSize(SERVE_DEFAULTS.logMax),
+    valueHint: "bytes",
+    description: "Rotate --log to FILE.1 past this size (0 = never)",
+  },
   "tls-cert": { type: "string", valueHint: "file", description: "Serve TLS with this certificate (PEM); needs --tls-key" },
   "tls-key": { type: "string", valueHint: "file", description: "Private key (PEM) for --tls-cert" },
   ...transportArgs,
@@ -114,7 +120,8 @@ export default defineCommand({
     const options = serveOptions(args, rawArgs);
     const mode = options.mode;
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
-    const out = new ServerOutput(mode, style, args.log ? openLog(args.log) : undefined);
+    const logMax = sizeArg(args["log-max"], "--log-max", 0);
+    const out = new ServerOutput(mode, style, args.log ? openLog(args.log, logMax) : undefined);
     let server: ServerHandle | null = null;
     const stopped = Promise.withResolvers<void>();
     const stop = () => {
@@ -145,9 +152,9 @@ async function openConsole(server: ServerHandle, interactive: boolean, out: Serv
   return console;
 }
 
-function openLog(path: string): Transcript {
+function openLog(path: string, maxBytes: number): Transcript {
   try {
-    return new Transcript(path);
+    return new Transcript(path, maxBytes);
   } catch (error) {
     throw new UsageError(`--log: cannot open ${path}: ${(error as Error).message}`);
   }
