@@ -32,6 +32,12 @@ export const serveArgs = {
     valueHint: "n",
     description: "Connections served at once; more are told and closed",
   },
+  "max-per-address": {
+    type: "string",
+    default: String(SERVE_DEFAULTS.maxPerAddress),
+    valueHint: "n",
+    description: "Connections one address may hold at once; more are told and closed (0 = no limit)",
+  },
   "max-line": {
     type: "string",
     default: String(SERVE_DEFAULTS.maxLine),
@@ -99,6 +105,7 @@ export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly s
     name,
     history: countArg(args.history, "--history"),
     maxClients: countArg(args["max-clients"], "--max-clients", 1),
+    maxPerAddress: countArg(args["max-per-address"], "--max-per-address"),
     maxLine: sizeArg(args["max-line"], "--max-line", MIN_MAX_LINE),
     maxQueue: sizeArg(args["max-queue"], "--max-queue", MIN_MAX_QUEUE),
     idleTimeoutMs: durationArg(args["idle-timeout"], "--idle-timeout"),
