@@ -209,6 +209,35 @@ describe("--idle-timeout", () => {
     expect(c.lines.filter((l) => l.startsWith("! no input"))).toHaveLength(1);
   });
 
+  for (const mode of ["twoway", "echo"] as const) {
+    test(`${mode}: it counts from the last complete line: a byte dribbled every 50 ms does not keep a client`, async () => {
+      await using s = await testServer({ mode, idleTimeoutMs: 400 });
+      using c = mode === "twoway" ? await testMember(s.port, "dribbler") : await testClient(s.port);
+      await c.write("a whole line\n");
+      const lastLine = Date.now();
+      if (mode === "echo") await c.waitLine("a whole line");
+      let dribbling = true;
+      const dribble = (async () => {
+        while (dribbling && c.closedAt === null) {
+          // The server may close between the check and the write.
+          await c.write("z").catch(() => {});
+          await Bun.sleep(50);
+        }
+      })();
+      try {
+        await c.waitClosed(3000);
+      } finally {
+        dribbling = false;
+        await dribble;
+      }
+      const after = (c.closedAt ?? 0) - lastLine;
+      expect(after).toBeGreaterThanOrEqual(400);
+      expect(after).toBeLessThan(400 + 2 * TICK_MS + 300);
+      expect(s.statuses.filter((t) => t.endsWith("timed out"))).toHaveLength(1);
+      if (mode === "twoway") expect(c.lines).toContain("! no input for 400ms, disconnecting");
+    });
+  }
+
   test("echo: the silent client and one that stopped reading its echo are closed, the active one is not", async () => {
     await using s = await testServer({ mode: "echo", idleTimeoutMs: 400 });
     using quiet = await testClient(s.port);

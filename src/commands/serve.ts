@@ -55,7 +55,7 @@ export const serveArgs = {
     // A bare number is seconds.
     default: String(SERVE_DEFAULTS.idleTimeoutMs / 1000),
     valueHint: "time",
-    description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
+    description: "Disconnect a client with no complete line this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
   },
   allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
   deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },

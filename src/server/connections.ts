@@ -13,6 +13,8 @@ import { type AdmissionRules, admissionRefusal } from "./admission.ts";
 import type { IdleSweep } from "./idle.ts";
 import { peerName } from "./listen.ts";
 
+const NEWLINE = 0x0a;
+
 /**
  * TCP keepalive on every accepted socket, first probe after this much silence: a peer that
  * vanished without a FIN or reset (power lost, a NAT or firewall that dropped the flow) is
@@ -118,7 +120,8 @@ export class Connections {
 
   private data(conn: Conn | null | undefined, chunk: Uint8Array): void {
     if (!conn || this.refused.has(conn)) return;
-    this.idle.heard(conn);
+    // Only a complete line counts as input: a byte dribbled now and then does not keep a connection.
+    if (this.idle.enabled && chunk.includes(NEWLINE)) this.idle.heard(conn);
     if (!this.plainPort?.data(conn, chunk)) this.mode.data(conn, chunk);
   }
 
