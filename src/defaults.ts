@@ -20,6 +20,10 @@ export const SERVE_DEFAULTS = {
   idleTimeoutMs: 0,
   history: 20,
   name: "server",
+  /** Bytes --log grows to before it is rotated to FILE.1; 0 = no limit. */
+  logMax: 100 * 1024 * 1024,
+  /** Connections one address may hold at once; 0 = no limit. */
+  maxPerAddress: 0,
 } as const;
 
 /** Floors of --max-line and --max-queue: less is surely a slip (`4` for `4k`) that would cut every line or drop every client. */

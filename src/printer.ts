@@ -3,7 +3,7 @@
  * and files), coloured lines with timestamps (terminals), or one JSON object
  * per line (`--json`). The server's own view adds the peer address to joins.
  */
-import { openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, renameSync, writeSync } from "node:fs";
 import { type ChatEvent, eventJson, eventLine } from "./events.ts";
 import { colors } from "./output.ts";
 
@@ -72,15 +72,29 @@ export class Printer {
   }
 }
 
-/** `--log FILE`: an append-only transcript, one timestamped line per event. */
+/** A new transcript is readable by its owner only: it holds who said what, and from where. */
+const LOG_FILE_MODE = 0o600;
+
+/**
+ * `--log FILE`: an append-only transcript, one timestamped line per event,
+ * never truncated on start. With `maxBytes`, a line that would take FILE past
+ * it first moves FILE to FILE.1 (replacing the older one) and starts a new FILE.
+ */
 export class Transcript {
-  private readonly fd: number;
+  private fd: number;
+  /** Bytes in FILE now. */
+  private size: number;
   private pending: string[] = [];
   private scheduled = false;
   private readonly printer: Printer;
 
-  constructor(path: string) {
-    this.fd = openSync(path, "a");
+  constructor(
+    private readonly path: string,
+    /** 0 = no limit. */
+    private readonly maxBytes = 0,
+  ) {
+    this.fd = openSync(path, "a", LOG_FILE_MODE);
+    this.size = fstatSync(this.fd).size;
     this.printer = new Printer(() => {}, { style: "plain", serverView: true });
   }
 
@@ -95,8 +109,38 @@ export class Transcript {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0) return;
-    const text = this.pending.join("");
+    const lines = this.pending;
     this.pending = [];
+    if (this.maxBytes <= 0) {
+      this.write(lines.join(""));
+      return;
+    }
+    // Lines are written in runs that fit; a line that would pass the limit starts a new file.
+    let run = "";
+    let runBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (this.size + runBytes > 0 && this.size + runBytes + bytes > this.maxBytes) {
+        if (run) this.write(run, runBytes);
+        run = "";
+        runBytes = 0;
+        this.rotate();
+      }
+      run += line;
+      runBytes += bytes;
+    }
+    if (run) this.write(run, runBytes);
+  }
+
+  private write(text: string, bytes = Buffer.byteLength(text)): void {
     writeSync(this.fd, text);
+    this.size += bytes;
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    renameSync(this.path, `${this.path}.1`);
+    this.fd = openSync(this.path, "a", LOG_FILE_MODE);
+    this.size = 0;
   }
 }

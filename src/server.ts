@@ -26,6 +26,8 @@ export interface ServeOptions extends ListenOptions {
   idleTimeoutMs?: number;
   allow?: Cidr[];
   deny?: Cidr[];
+  /** Connections one address may hold at once; 0 = no limit. */
+  maxPerAddress?: number;
   /** The console participant's name (twoway). */
   name?: string;
   history?: number;
@@ -70,6 +72,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     allow: options.allow ?? [],
     deny: options.deny ?? [],
     maxClients: options.maxClients ?? SERVE_DEFAULTS.maxClients,
+    maxPerAddress: options.maxPerAddress ?? SERVE_DEFAULTS.maxPerAddress,
   };
   const connections = new Connections({ mode, rules, idle, status, tls: options.tls !== undefined });
   const listening = await listen(options, connections.handler);

@@ -1,6 +1,6 @@
 /** End-to-end: the CLI as a user runs it (from source, and the compiled binary), exit codes and both streams. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { version } from "../package.json";
@@ -48,10 +48,12 @@ describe("usage", () => {
       "--history",
       "--max-clients",
       "--max-line",
+      "--max-per-address",
       "--idle-timeout",
       "--allow",
       "--deny",
       "--log",
+      "--log-max",
       "--tls-cert",
       "--unix",
       "--json",
@@ -357,6 +359,7 @@ describe("twoway end to end", () => {
     const dir = mkdtempSync(join(tmpdir(), "chat-log-"));
     const file = join(dir, "room.log");
     await Bun.write(file, "earlier line\n");
+    chmodSync(file, 0o644);
     await using s = await cliServer(["--log", file]);
     await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "logged\n");
     s.kill("SIGTERM");
@@ -365,6 +368,42 @@ describe("twoway end to end", () => {
     expect(lines[0]).toBe("earlier line");
     expect(lines).toContainEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z alice: logged$/));
     expect(lines).toContainEqual(expect.stringMatching(/Z \* alice joined from 127\.0\.0\.1:\d+$/));
+    // An existing file keeps its mode.
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+  });
+
+  test("--log creates its file readable by its owner only", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "chat-log-")), "new.log");
+    await using s = await cliServer(["--log", file]);
+    await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], "hello\n");
+    s.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toMatch(/Z alice: hello$/m);
+  });
+
+  test("--log-max rotates to FILE.1: every line once, in order, neither file past the limit", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "chat-log-")), "room.log");
+    await Bun.write(file, "earlier line\n");
+    await using s = await cliServer(["--log", file, "--log-max", "4k"]);
+    // About 70 bytes a logged line: some 5,600 bytes, one rotation.
+    const sent = Array.from({ length: 80 }, (_, i) => `line ${String(i).padStart(2, "0")} ${"x".repeat(30)}`);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "alice"], `${sent.join("\n")}\n`);
+    expect(r.code).toBe(0);
+    s.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    const older = readFileSync(`${file}.1`, "utf8");
+    const newer = readFileSync(file, "utf8");
+    expect(older.startsWith("earlier line\n")).toBe(true);
+    expect(older.length).toBeLessThanOrEqual(4096);
+    expect(newer.length).toBeLessThanOrEqual(4096);
+    expect(newer.length).toBeGreaterThan(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const said = `${older}${newer}`
+      .split("\n")
+      .map((l) => /Z alice: (line .*)$/.exec(l)?.[1])
+      .filter((t) => t !== undefined);
+    expect(said).toEqual(sent);
   });
 
   test("SIGTERM: the room is told, clients see EOF, exit 0", async () => {

@@ -4,7 +4,9 @@
  * memory is what is checked.
  */
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "bun";
 import { parseCidr } from "../src/net/cidr.ts";
+import { KEEPALIVE_MS } from "../src/server/connections.ts";
 import { TICK_MS } from "../src/server.ts";
 import { testClient, testMember, testServer } from "./fixture.ts";
 import { MiB, memory } from "./flood.ts";
@@ -94,6 +96,74 @@ describe("--max-clients", () => {
   }
 });
 
+describe("--max-per-address", () => {
+  test("twoway: one more from the same address is told why and closed, logged; other addresses and later ones are served", async () => {
+    await using s = await testServer({ host: "::", maxPerAddress: 2 });
+    using a = await testMember(s.port, "alice");
+    using b = await testMember(s.port, "bob");
+    using extra = await testClient(s.port);
+    await extra.waitClosed();
+    expect(extra.text).toBe("! too many connections from your address\n");
+    expect(s.statuses).toEqual([expect.stringMatching(/^refused 127\.0\.0\.1:\d+: too many connections from your address$/)]);
+    // Another address is not counted with 127.0.0.1.
+    using v6 = await testClient(s.port, "::1");
+    await v6.waitLine(/^\* welcome, you are guest-\d+ /);
+    await a.write("still here\n");
+    await b.waitLine("alice: still here");
+    await v6.waitLine("alice: still here");
+    // One leaves: its address may connect once more.
+    b.finish();
+    await a.waitLine("* bob left");
+    using next = await testClient(s.port);
+    await next.waitLine(/^\* welcome, you are guest-\d+ /);
+    expect(s.statuses).toHaveLength(1);
+  });
+
+  for (const mode of ["echo", "oneway"] as const) {
+    test(`${mode}: one more from the same address is closed without a byte; the first is served`, async () => {
+      await using s = await testServer({ mode, maxPerAddress: 1 });
+      using first = await testClient(s.port);
+      using extra = await testClient(s.port);
+      await extra.waitClosed();
+      expect(extra.bytes.length).toBe(0);
+      expect(s.statuses).toContainEqual(expect.stringMatching(/^refused 127\.0\.0\.1:\d+: too many connections from your address$/));
+      await first.write("served\n");
+      if (mode === "echo") await first.waitLine("served");
+      else await until(() => s.messages().some((e) => e.text === "served"), "the printed line");
+      expect(first.closedAt).toBeNull();
+    });
+  }
+
+  test("off by default: many connections from one address are all served", async () => {
+    await using s = await testServer({ mode: "echo" });
+    const clients = await Promise.all(Array.from({ length: 20 }, () => testClient(s.port)));
+    try {
+      await until(() => s.clients === 20, "20 clients");
+      expect(s.statuses).toEqual([]);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
+
+describe("TCP keepalive", () => {
+  test("accepted sockets have keepalive on, first probe after KEEPALIVE_MS", async () => {
+    await using s = await testServer({ mode: "echo" });
+    using c = await testClient(s.port);
+    await c.write("hi\n");
+    await c.waitLine("hi");
+    // The server's end of the connection, as the kernel sees it.
+    const ss = spawnSync(["ss", "-tnoH", "state", "established", `( sport = :${s.port} )`]);
+    const line = ss.stdout.toString().trim();
+    expect(line).toMatch(/timer:\(keepalive,/);
+    // `timer:(keepalive,59sec,0)` or `timer:(keepalive,1min,0)`: the time to the first probe.
+    const [, min = "0", sec = "0"] = /keepalive,(?:(\d+)min)?(?:(\d+)(?:\.\d+)?sec)?/.exec(line) ?? [];
+    const left = Number(min) * 60 + Number(sec);
+    expect(left).toBeGreaterThan(KEEPALIVE_MS / 1000 - 10);
+    expect(left).toBeLessThanOrEqual(KEEPALIVE_MS / 1000);
+  });
+});
+
 describe("--idle-timeout", () => {
   test("twoway: a silent client is disconnected and the room told; an active one stays", async () => {
     await using s = await testServer({ idleTimeoutMs: 600 });
@@ -138,6 +208,35 @@ describe("--idle-timeout", () => {
     expect(after).toBeLessThan(400 + 2 * TICK_MS + 300);
     expect(c.lines.filter((l) => l.startsWith("! no input"))).toHaveLength(1);
   });
+
+  for (const mode of ["twoway", "echo"] as const) {
+    test(`${mode}: it counts from the last complete line: a byte dribbled every 50 ms does not keep a client`, async () => {
+      await using s = await testServer({ mode, idleTimeoutMs: 400 });
+      using c = mode === "twoway" ? await testMember(s.port, "dribbler") : await testClient(s.port);
+      await c.write("a whole line\n");
+      const lastLine = Date.now();
+      if (mode === "echo") await c.waitLine("a whole line");
+      let dribbling = true;
+      const dribble = (async () => {
+        while (dribbling && c.closedAt === null) {
+          // The server may close between the check and the write.
+          await c.write("z").catch(() => {});
+          await Bun.sleep(50);
+        }
+      })();
+      try {
+        await c.waitClosed(3000);
+      } finally {
+        dribbling = false;
+        await dribble;
+      }
+      const after = (c.closedAt ?? 0) - lastLine;
+      expect(after).toBeGreaterThanOrEqual(400);
+      expect(after).toBeLessThan(400 + 2 * TICK_MS + 300);
+      expect(s.statuses.filter((t) => t.endsWith("timed out"))).toHaveLength(1);
+      if (mode === "twoway") expect(c.lines).toContain("! no input for 400ms, disconnecting");
+    });
+  }
 
   test("echo: the silent client and one that stopped reading its echo are closed, the active one is not", async () => {
     await using s = await testServer({ mode: "echo", idleTimeoutMs: 400 });

@@ -164,6 +164,31 @@ describe("TLS", () => {
     await s.waitOut(/^127\.0\.0\.1:\d+: ping from openssl$/m);
   });
 
+  test("TLS 1.2 offers forward-secret AEAD suites only; TLS 1.3 still works", async () => {
+    await using s = await cliServer(["--mode", "echo", "--host", "127.0.0.1", ...tlsArgs()]);
+    const handshake = async (...args: string[]) => {
+      const proc = spawn({
+        cmd: ["openssl", "s_client", "-CAfile", cert, "-connect", `127.0.0.1:${s.port}`, ...args],
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { code, cipher: /Cipher is (\S+)/.exec(out)?.[1], protocol: /^New, (\S+),/m.exec(out)?.[1], err };
+    };
+    // Static RSA key exchange and CBC: refused.
+    const weak = await handshake("-tls1_2", "-cipher", "AES128-SHA");
+    expect(weak.code).not.toBe(0);
+    expect(weak.err).toMatch(/handshake failure/);
+    expect(weak.cipher).toBe("(NONE)");
+    const strong = await handshake("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+    expect(strong).toMatchObject({ code: 0, protocol: "TLSv1.2", cipher: "ECDHE-RSA-AES128-GCM-SHA256" });
+    const chacha = await handshake("-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305");
+    expect(chacha).toMatchObject({ code: 0, cipher: "ECDHE-RSA-CHACHA20-POLY1305" });
+    const v13 = await handshake("-tls1_3");
+    expect(v13).toMatchObject({ code: 0, protocol: "TLSv1.3" });
+  });
+
   test("a self-signed server without --ca: exit 1, the certificate named, nothing sent", async () => {
     await using s = await cliServer(["--mode", "oneway", ...tlsArgs()]);
     const started = performance.now();

@@ -32,6 +32,12 @@ export const serveArgs = {
     valueHint: "n",
     description: "Connections served at once; more are told and closed",
   },
+  "max-per-address": {
+    type: "string",
+    default: String(SERVE_DEFAULTS.maxPerAddress),
+    valueHint: "n",
+    description: "Connections one address may hold at once; more are told and closed (0 = no limit)",
+  },
   "max-line": {
     type: "string",
     default: String(SERVE_DEFAULTS.maxLine),
@@ -49,11 +55,17 @@ export const serveArgs = {
     // A bare number is seconds.
     default: String(SERVE_DEFAULTS.idleTimeoutMs / 1000),
     valueHint: "time",
-    description: "Disconnect a client silent this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
+    description: "Disconnect a client with no complete line this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
   },
   allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
   deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },
-  log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file" },
+  log: { type: "string", valueHint: "file", description: "Append a timestamped transcript to this file (mode 0600)" },
+  "log-max": {
+    type: "string",
+    default: formatSize(SERVE_DEFAULTS.logMax),
+    valueHint: "bytes",
+    description: "Rotate --log to FILE.1 past this size (0 = never)",
+  },
   "tls-cert": { type: "string", valueHint: "file", description: "Serve TLS with this certificate (PEM); needs --tls-key" },
   "tls-key": { type: "string", valueHint: "file", description: "Private key (PEM) for --tls-cert" },
   ...transportArgs,
@@ -93,6 +105,7 @@ export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly s
     name,
     history: countArg(args.history, "--history"),
     maxClients: countArg(args["max-clients"], "--max-clients", 1),
+    maxPerAddress: countArg(args["max-per-address"], "--max-per-address"),
     maxLine: sizeArg(args["max-line"], "--max-line", MIN_MAX_LINE),
     maxQueue: sizeArg(args["max-queue"], "--max-queue", MIN_MAX_QUEUE),
     idleTimeoutMs: durationArg(args["idle-timeout"], "--idle-timeout"),
@@ -114,7 +127,8 @@ export default defineCommand({
     const options = serveOptions(args, rawArgs);
     const mode = options.mode;
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
-    const out = new ServerOutput(mode, style, args.log ? openLog(args.log) : undefined);
+    const logMax = sizeArg(args["log-max"], "--log-max", 0);
+    const out = new ServerOutput(mode, style, args.log ? openLog(args.log, logMax) : undefined);
     let server: ServerHandle | null = null;
     const stopped = Promise.withResolvers<void>();
     const stop = () => {
@@ -145,9 +159,9 @@ async function openConsole(server: ServerHandle, interactive: boolean, out: Serv
   return console;
 }
 
-function openLog(path: string): Transcript {
+function openLog(path: string, maxBytes: number): Transcript {
   try {
-    return new Transcript(path);
+    return new Transcript(path, maxBytes);
   } catch (error) {
     throw new UsageError(`--log: cannot open ${path}: ${(error as Error).message}`);
   }

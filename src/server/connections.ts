@@ -6,11 +6,23 @@
  */
 import type { SocketHandler } from "bun";
 import type { BoundMode } from "../modes/mode.ts";
+import { plainAddress } from "../net/address.ts";
 import { Conn, type ConnRef } from "../net/conn.ts";
 import { PlainPortGuard } from "../net/plain-port.ts";
 import { type AdmissionRules, admissionRefusal } from "./admission.ts";
 import type { IdleSweep } from "./idle.ts";
 import { peerName } from "./listen.ts";
+
+const NEWLINE = 0x0a;
+
+/**
+ * TCP keepalive on every accepted socket, first probe after this much silence: a peer that
+ * vanished without a FIN or reset (power lost, a NAT or firewall that dropped the flow) is
+ * otherwise held for ever when there is no --idle-timeout, with its slot of --max-clients and
+ * --max-per-address; the kernel's probes find it gone and the socket closes. A minute also
+ * keeps a quiet member's NAT mapping alive, and costs a quiet link a few bytes a minute.
+ */
+export const KEEPALIVE_MS = 60_000;
 
 export interface ConnectionsOptions {
   mode: BoundMode;
@@ -27,6 +39,9 @@ export class Connections {
   private readonly admitted = new Set<Conn>();
   /** Told why they may not stay and closing: the mode never sees their bytes. */
   private readonly refused = new Set<Conn>();
+  /** Admitted connections per remote address (TCP only: a unix socket peer has none). */
+  private readonly perAddress = new Map<string, number>();
+  private readonly addressOf = new Map<Conn, string>();
   private readonly mode: BoundMode;
   private readonly idle: IdleSweep;
   private readonly plainPort: PlainPortGuard | null;
@@ -81,7 +96,10 @@ export class Connections {
 
   private open(conn: Conn): void {
     conn.socket.data = { conn };
-    const why = admissionRefusal(this.options.rules, conn.socket.remoteAddress ?? "", this.admitted.size, this.closing);
+    const remote = conn.socket.remoteAddress ?? "";
+    const address = remote ? plainAddress(remote) : "";
+    const fromAddress = address ? (this.perAddress.get(address) ?? 0) : 0;
+    const why = admissionRefusal(this.options.rules, remote, this.admitted.size, this.closing, fromAddress);
     if (why) {
       this.refused.add(conn);
       this.options.status(`refused ${conn.peer}: ${why}`);
@@ -89,6 +107,11 @@ export class Connections {
       return;
     }
     this.admitted.add(conn);
+    if (address) {
+      this.perAddress.set(address, fromAddress + 1);
+      this.addressOf.set(conn, address);
+      conn.socket.setKeepAlive(true, KEEPALIVE_MS);
+    }
     this.idle.watch(conn);
     if (this.inputHeld) conn.pause("output");
     this.mode.open(conn);
@@ -97,7 +120,8 @@ export class Connections {
 
   private data(conn: Conn | null | undefined, chunk: Uint8Array): void {
     if (!conn || this.refused.has(conn)) return;
-    this.idle.heard(conn);
+    // Only a complete line counts as input: a byte dribbled now and then does not keep a connection.
+    if (this.idle.enabled && chunk.includes(NEWLINE)) this.idle.heard(conn);
     if (!this.plainPort?.data(conn, chunk)) this.mode.data(conn, chunk);
   }
 
@@ -114,8 +138,18 @@ export class Connections {
     this.plainPort?.close(conn);
     this.refused.delete(conn);
     if (!this.admitted.delete(conn)) return;
+    this.countOut(conn);
     this.idle.forget(conn);
     this.mode.close(conn);
+  }
+
+  private countOut(conn: Conn): void {
+    const address = this.addressOf.get(conn);
+    if (address === undefined) return;
+    this.addressOf.delete(conn);
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
   }
 
   private tlsOnPlainPort(conn: Conn): void {

@@ -1,7 +1,8 @@
 /**
- * Idle time-outs, kept by the server: a read only marks its connection
- * heard (no clock); the server's tick turns that into a time. So a client
- * is timed out at most a tick or two late, never early.
+ * Idle time-outs, kept by the server: a read that completes a line (holds a
+ * newline) only marks its connection heard (no clock); the server's tick
+ * turns that into a time. So a client is timed out at most a tick or two
+ * late, never early, and bytes dribbled with no line end do not keep it.
  */
 import { TICK_MS } from "../defaults.ts";
 import type { Conn } from "../net/conn.ts";
@@ -17,7 +18,7 @@ export function tickInterval(idleMs: number): number {
 }
 
 interface Heard {
-  /** Bytes came in since the last tick. */
+  /** A complete line came in since the last tick. */
   heard: boolean;
   /** Milliseconds since the epoch of the last tick that found it heard. */
   lastRead: number;
@@ -32,6 +33,11 @@ export class IdleSweep {
     /** `conn` was silent for `idleMs`. */
     private readonly expire: (conn: Conn) => void,
   ) {}
+
+  /** Whether there is a time-out to keep (callers skip their work for `heard` when not). */
+  get enabled(): boolean {
+    return this.idleMs > 0;
+  }
 
   /** An admitted client: its silence counts from now. */
   watch(conn: Conn): void {

@@ -39,11 +39,18 @@ export async function listen(options: ListenOptions, handler: SocketHandler<Conn
   const unix = options.unix;
   if (unix) await prepareUnixPath(unix);
   if (options.tls) await checkTlsPair(options.tls.cert, options.tls.key);
-  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key } : undefined;
+  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, ciphers: TLS12_CIPHERS } : undefined;
   if (unix) return listening(listenUnix(unix, handler, tls), unix, 0, unix);
   const listener = listenTcp(options.host, options.port ?? DEFAULT_PORT, handler, tls);
   return listening(listener, listener.hostname, listener.port, undefined);
 }
+
+/**
+ * The TLS 1.2 suites offered (an OpenSSL cipher string): forward-secret (ECDHE) and AEAD
+ * (AES-GCM, ChaCha20-Poly1305) only, so no static-RSA key exchange and no CBC. TLS 1.3's
+ * suites all are, and this string does not touch them.
+ */
+export const TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20";
 
 type Listener = TCPSocketListener<ConnRef> | UnixSocketListener<ConnRef>;
 type Tls = ListenOptions["tls"];
