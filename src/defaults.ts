@@ -45,6 +45,12 @@ export const CLOSE_GRACE_MS = 3000;
 export const SHUTDOWN_GRACE_MS = 3000;
 /** How often time-driven server work runs: idle time-outs, and a room noticing a stalled reader. */
 export const TICK_MS = 100;
+/**
+ * A TLS client has this long from connecting to finishing its handshake: a
+ * handshake takes a few round trips, and a socket that never sends one would
+ * otherwise hold its descriptor and its place among --max-clients for ever.
+ */
+export const TLS_HANDSHAKE_MS = 10_000;
 
 /** How long `connect()` may take, TLS handshake included, when no timeout is given. */
 export const CONNECT_TIMEOUT_MS = 10_000;

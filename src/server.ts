@@ -24,6 +24,8 @@ export interface ServeOptions extends ListenOptions {
   maxQueue?: number;
   /** 0 = never. */
   idleTimeoutMs?: number;
+  /** How long a TLS client has to finish its handshake (default TLS_HANDSHAKE_MS). */
+  tlsHandshakeMs?: number;
   allow?: Cidr[];
   deny?: Cidr[];
   /** Connections one address may hold at once; 0 = no limit. */
@@ -74,7 +76,8 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     maxClients: options.maxClients ?? SERVE_DEFAULTS.maxClients,
     maxPerAddress: options.maxPerAddress ?? SERVE_DEFAULTS.maxPerAddress,
   };
-  const connections = new Connections({ mode, rules, idle, status, tls: options.tls !== undefined });
+  const tls = options.tls !== undefined;
+  const connections = new Connections({ mode, rules, idle, status, tls, handshakeMs: options.tlsHandshakeMs });
   const listening = await listen(options, connections.handler);
   const ticker = setInterval(() => {
     const now = Date.now();

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync, type TCPSocketListener } from "bun";
 import { connect } from "../src/client.ts";
-import { testServer } from "./fixture.ts";
+import { testClient, testServer } from "./fixture.ts";
 import { type Cli, cliServer, runCli, runToEnd, until } from "./helpers.ts";
 
 let dir = "";
@@ -137,6 +137,32 @@ describe("TLS", () => {
     expect(bob.code).toBe(0);
     await alice.waitOut(/^bob: hello over tls$/m);
     await s.waitOut(/^bob: hello over tls$/m);
+  });
+
+  test("a TLS handshake never finished: closed at the deadline, never seen by the room, and it counts toward --max-clients", async () => {
+    const tls = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+    await using s = await testServer({ tls, tlsHandshakeMs: 300, maxClients: 1 });
+    // A plain TCP client of the TLS port that never sends a byte: its handshake never starts.
+    using stalled = await testClient(s.port);
+    // While it holds the one slot, a real TLS client is refused (told so once its handshake is done).
+    const refused = await connect({ host: "127.0.0.1", port: s.port, tls: { ca: tls.cert }, timeoutMs: 5000 });
+    let said = "";
+    refused.onData((chunk) => {
+      said += new TextDecoder().decode(chunk);
+    });
+    await refused.closed;
+    expect(said).toBe("! server full\n");
+    await stalled.waitClosed(2000);
+    await until(() => s.statuses.find((line) => /did not finish its TLS handshake within 0\.3s/.test(line)), "the status line");
+    expect(s.events.filter((e) => e.type === "join" || e.type === "leave")).toEqual([]);
+    // The slot is free again: a TLS client joins.
+    const joined = await connect({ host: "127.0.0.1", port: s.port, tls: { ca: tls.cert }, timeoutMs: 5000 });
+    let greeting = "";
+    joined.onData((chunk) => {
+      greeting += new TextDecoder().decode(chunk);
+    });
+    await until(() => greeting.startsWith("* welcome, you are guest-"), "the greeting");
+    await joined.close();
   });
 
   test("oneway over TLS prints PEER: TEXT", async () => {

@@ -5,6 +5,7 @@
  * is kept; a refused one is only closed.
  */
 import type { SocketHandler } from "bun";
+import { TLS_HANDSHAKE_MS } from "../defaults.ts";
 import type { BoundMode } from "../modes/mode.ts";
 import { plainAddress } from "../net/address.ts";
 import { Conn, type ConnRef } from "../net/conn.ts";
@@ -30,8 +31,9 @@ export interface ConnectionsOptions {
   idle: IdleSweep;
   /** Status: refused connections and the like. */
   status: (text: string) => void;
-  /** A TLS listener: no ClientHello to look for. */
+  /** A TLS listener: no ClientHello to look for, and a deadline for each handshake (ms). */
   tls: boolean;
+  handshakeMs?: number;
 }
 
 export class Connections {
@@ -42,6 +44,8 @@ export class Connections {
   /** Admitted connections per remote address (TCP only: a unix socket peer has none). */
   private readonly perAddress = new Map<string, number>();
   private readonly addressOf = new Map<Conn, string>();
+  /** TLS connections admitted (they count) but not yet handed to the mode: their handshake is under way. */
+  private readonly shaking = new Map<Conn, Timer>();
   private readonly mode: BoundMode;
   private readonly idle: IdleSweep;
   private readonly plainPort: PlainPortGuard | null;
@@ -63,6 +67,8 @@ export class Connections {
       data: (socket, chunk) => this.data(socket.data?.conn, chunk),
       drain: (socket) => socket.data?.conn?.drain(),
       end: (socket) => this.end(socket.data?.conn),
+      // A server's handshake: its authorization error is about a client certificate, which is not asked for.
+      handshake: (socket, success) => this.shaken(socket.data?.conn, success),
       close: (socket, error) => this.close(socket.data?.conn, error),
       // A reset or a failed TLS handshake; `close` follows and does the work.
       error: () => {},
@@ -114,8 +120,34 @@ export class Connections {
     }
     this.idle.watch(conn);
     if (this.inputHeld) conn.pause("output");
+    if (this.options.tls) {
+      // The mode meets it once it speaks TLS: a stalled handshake never joins a room.
+      const ms = this.options.handshakeMs ?? TLS_HANDSHAKE_MS;
+      this.shaking.set(
+        conn,
+        setTimeout(() => this.handshakeTimedOut(conn, ms), ms),
+      );
+      return;
+    }
     this.mode.open(conn);
     this.plainPort?.open(conn);
+  }
+
+  private shaken(conn: Conn | null | undefined, success: boolean): void {
+    if (!conn) return;
+    const timer = this.shaking.get(conn);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.shaking.delete(conn);
+    if (success && conn.isOpen) this.mode.open(conn);
+    // Not TLS, or input that ended first: a reset tells a plain client something was wrong.
+    else if (!success) conn.destroy("error");
+  }
+
+  private handshakeTimedOut(conn: Conn, ms: number): void {
+    if (!this.shaking.delete(conn)) return;
+    this.options.status(`${conn.peer} did not finish its TLS handshake within ${ms / 1000}s`);
+    conn.destroy("timed out");
   }
 
   private data(conn: Conn | null | undefined, chunk: Uint8Array): void {
@@ -127,6 +159,11 @@ export class Connections {
 
   private end(conn: Conn | null | undefined): void {
     if (!conn) return;
+    if (this.shaking.has(conn)) {
+      // Its input ended before a handshake did: it never will.
+      conn.destroy("error");
+      return;
+    }
     conn.peerEnd();
     this.plainPort?.end(conn);
     if (!this.refused.has(conn)) this.mode.end(conn);
@@ -140,6 +177,13 @@ export class Connections {
     if (!this.admitted.delete(conn)) return;
     this.countOut(conn);
     this.idle.forget(conn);
+    const timer = this.shaking.get(conn);
+    if (timer !== undefined) {
+      // Never reached the mode: nothing to tell it.
+      clearTimeout(timer);
+      this.shaking.delete(conn);
+      return;
+    }
     this.mode.close(conn);
   }
 
