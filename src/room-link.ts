@@ -227,7 +227,7 @@ export class RoomLink {
       this.members.add(event.to);
       if (event.from === this.me) this.me = event.to;
     } else if (kind === "who" && event.members) {
-      this.members.clear();
+      // A big room's reply lists only some: it adds to what joins and leaves tell.
       for (const m of event.members) this.members.add(m);
     }
   }

@@ -85,6 +85,38 @@ describe("room", () => {
     expect(said(a)).not.toContain("** alice waves");
   });
 
+  test("/who PREFIX lists the names that start with it, regardless of case", async () => {
+    await using s = await testServer();
+    using a = await testMember(s.port, "alice");
+    using _b = await testMember(s.port, "Albert");
+    using _c = await testMember(s.port, "bob");
+    await a.write("/who al\n");
+    await a.waitLine("* 2 of 4 here start with al: Albert, alice");
+    await a.write("/who zz\n");
+    await a.waitLine("* 0 of 4 here start with zz");
+    await a.write("/who a b\n");
+    await a.waitLine("! usage: /who [PREFIX]");
+  });
+
+  test("/who in a room of more than 100: the count, the first 100 names, and how to find someone", async () => {
+    await using s = await testServer();
+    using a = await testMember(s.port, "asker");
+    const others: RawClient[] = [];
+    try {
+      for (let i = 0; i < 104; i++) others.push(await testMember(s.port, `m${String(i).padStart(3, "0")}`));
+      await a.write("/who\n");
+      const line = await a.waitLine(/^\* 106 here; the first 100 \(\/who PREFIX to find someone\): /);
+      const names = line.slice(line.indexOf("): ") + 3).split(", ");
+      expect(names).toHaveLength(100);
+      expect(names[0]).toBe("asker");
+      expect(names.at(-1)).toBe("m098");
+      await a.write("/who m10\n");
+      await a.waitLine("* 4 of 106 here start with m10: m100, m101, m102, m103");
+    } finally {
+      for (const c of others) c.close();
+    }
+  });
+
   test("an action goes over the wire as `** NAME ACTION`: `/nick you` + `/me are now alice` is no rename notice", async () => {
     await using s = await testServer();
     using a = await testMember(s.port, "carol");

@@ -7,11 +7,14 @@
 import type { ChatEvent, ErrorCode } from "../events.ts";
 import type { Hub } from "./hub.ts";
 import type { Member } from "./members.ts";
-import { nameProblem } from "./names.ts";
+import { nameKey, nameProblem } from "./names.ts";
+
+/** `/who` lists at most this many names: in a big room a reply the size of the room costs everyone (and says little). */
+export const WHO_MOST = 100;
 export type Input =
   | { kind: "say"; text: string }
   | { kind: "nick"; name: string }
-  | { kind: "who" }
+  | { kind: "who"; prefix: string }
   | { kind: "me"; text: string }
   | { kind: "msg"; to: string; text: string }
   | { kind: "help" }
@@ -23,6 +26,7 @@ export type Input =
 
 export const USAGE = {
   nick: "/nick NAME",
+  who: "/who [PREFIX]",
   me: "/me ACTION",
   msg: "/msg NAME TEXT",
   kick: "/kick NAME",
@@ -32,7 +36,7 @@ export const USAGE = {
 export const HELP: readonly string[] = [
   "commands:",
   "  /nick NAME       change your name (letters, digits, _ - ., up to 24)",
-  "  /who             list who is here",
+  "  /who [PREFIX]    list who is here (whose name starts with PREFIX)",
   "  /me ACTION       say what you do: ** NAME ACTION",
   "  /msg NAME TEXT   private message to NAME only",
   "  /quit            leave",
@@ -54,7 +58,7 @@ export function parseInput(line: string): Input {
       return rest && !/\s/.test(rest) ? { kind: "nick", name: rest } : { kind: "usage", text: USAGE.nick };
     case "who":
     case "names":
-      return { kind: "who" };
+      return /\s/.test(rest) ? { kind: "usage", text: USAGE.who } : { kind: "who", prefix: rest };
     case "me":
       return rest ? { kind: "me", text: rest } : { kind: "usage", text: USAGE.me };
     case "msg":
@@ -91,7 +95,7 @@ function parseEvents(rest: string): Input {
 export interface RoomActions {
   readonly hub: Hub;
   find(name: string): Member | undefined;
-  names(): string[];
+  names(): readonly string[];
   /** An event for `m` alone: a reply, an error. */
   tell(m: Member, event: ChatEvent): void;
   /** `m` is called `name` from now on (it is free). */
@@ -122,9 +126,15 @@ const handlers: Handlers = {
     else if (holder && holder !== m) error(room, m, `the name ${holder.name} is taken`, "name-taken");
     else room.rename(m, name);
   },
-  who(room, m) {
-    const names = room.names();
-    room.tell(m, { type: "notice", kind: "who", members: names, text: `${names.length} here: ${names.join(", ")}` });
+  who(room, m, { prefix }) {
+    const all = room.names();
+    const key = nameKey(prefix);
+    const matching = prefix ? all.filter((name) => nameKey(name).startsWith(key)) : all;
+    const shown = matching.slice(0, WHO_MOST);
+    const what = prefix ? `${matching.length} of ${all.length} here start with ${prefix}` : `${all.length} here`;
+    const more = matching.length > shown.length ? `; the first ${shown.length} (/who PREFIX to find someone): ` : ": ";
+    const list = shown.length > 0 ? `${more}${shown.join(", ")}` : "";
+    room.tell(m, { type: "notice", kind: "who", members: shown, text: `${what}${list}` });
   },
   me(room, m, { text }) {
     room.hub.act(m, text);

@@ -35,6 +35,8 @@ export class Members implements Iterable<Member> {
   readonly console: Member;
   private guests = 0;
   private serials = 0;
+  /** Every name sorted, made again only after a change (a `/who` costs no sort). */
+  private sorted: string[] | null = null;
 
   constructor(consoleName: string) {
     this.console = this.make(consoleName, null, "console", 0);
@@ -61,6 +63,7 @@ export class Members implements Iterable<Member> {
     while (this.byName.has(nameKey(name)));
     const m = this.make(name, conn, conn.peer, textFrom);
     this.byName.set(nameKey(name), m);
+    this.sorted = null;
     return m;
   }
 
@@ -69,6 +72,7 @@ export class Members implements Iterable<Member> {
     if (m.joinTimer) clearTimeout(m.joinTimer);
     m.joinTimer = null;
     if (this.byName.get(nameKey(m.name)) === m) this.byName.delete(nameKey(m.name));
+    this.sorted = null;
   }
 
   rename(m: Member, name: string): void {
@@ -76,11 +80,13 @@ export class Members implements Iterable<Member> {
     m.name = name;
     m.prefix = linePrefix(`${name}: `);
     this.byName.set(nameKey(name), m);
+    this.sorted = null;
   }
 
-  /** Every name, sorted. */
-  names(): string[] {
-    return [...this.byName.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+  /** Every name, sorted (shared: do not change it). */
+  names(): readonly string[] {
+    this.sorted ??= [...this.byName.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+    return this.sorted;
   }
 
   /** Starts `m`'s join grace: `announce` is called when it ends, unless `announced` came first. */

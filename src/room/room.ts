@@ -122,7 +122,7 @@ export class Room implements Mode<Member>, RoomActions {
     return this.members.find(name);
   }
 
-  names(): string[] {
+  names(): readonly string[] {
     return this.members.names();
   }
 

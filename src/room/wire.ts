@@ -57,7 +57,7 @@ export function wireJson(event: ChatEvent, ts: number, id?: string, history?: tr
 }
 
 /** The first object after `/events json`. */
-export function readyJson(ts: number, name: string, members: string[], replay: number, complete: boolean): string {
+export function readyJson(ts: number, name: string, members: readonly string[], replay: number, complete: boolean): string {
   return JSON.stringify({ ts: isoTime(ts), type: "ready", name, members, replay, complete });
 }
 
@@ -72,7 +72,7 @@ const decoder = new TextDecoder();
 export function eventsReply(
   ts: number,
   name: string,
-  members: string[],
+  members: readonly string[],
   replay: Replay,
   id: (seq: number) => string,
   maxBytes: number,
