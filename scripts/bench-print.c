@@ -26,8 +26,8 @@ typedef uint8_t u8;
 static uint32_t single[256];
 static const u8 HEX[] = "0123456789ABCDEF";
 static const u8 FFFD[] = {0xef, 0xbf, 0xbd};
-/* 1 for each 64-code-point block of the BMP that holds an invisible character. */
-static u8 invisible_block[1024];
+/* 1 for each 64-code-point block of the BMP that holds an invisible character; 1 for the 2-byte characters made visible (C1, U+00AD, ...). */
+static u8 invisible_block[1024], shown_below_800[0x800];
 static int invisible(long cp);
 
 static void init(void) {
@@ -38,6 +38,7 @@ static void init(void) {
   }
   for (long cp = 0xa0; cp < 0x10000; cp++)
     if (invisible(cp)) invisible_block[cp >> 6] = 1;
+  for (long cp = 0x80; cp < 0x800; cp++) shown_below_800[cp] = cp < 0xa0 || invisible(cp);
 }
 
 /* <U+XXXX>, 5 or 6 hex digits past U+FFFF. */
@@ -167,7 +168,7 @@ static size_t sanitize(const u8 *s, size_t n, u8 *d0) {
       if ((c & 0xc0) != 0x80) d = replacement(d), i++;
       else {
         unsigned cp = ((b & 31u) << 6) | (c & 63u);
-        if ((b == 0xc2 && c < 0xa0) || (invisible_block[cp >> 6] && invisible(cp))) d = notation(d, cp);
+        if (shown_below_800[cp]) d = notation(d, cp);
         else d[0] = b, d[1] = c, d += 2;
         i += 2;
       }
