@@ -190,6 +190,18 @@ function decodeBefore(src: Uint8Array, start: number, at: number): number {
 
 /** Whether the joiner at `src[at]` (3 bytes) in the line `[start, end)` is kept (see `joinerKept`): the same as `keptInText`. */
 export function keptInBytes(cp: number, src: Uint8Array, start: number, at: number, end: number): boolean {
+  // The usual case, inside an emoji sequence: whole U+1Fxxx characters (F0 9F x y) on both sides, no extender before.
+  if (cp === ZWJ && at - 4 >= start && at + 7 <= end && src[at - 4] === 0xf0 && src[at - 3] === 0x9f && src[at + 3] === 0xf0) {
+    const b2 = src[at - 2] ?? 0;
+    const b1 = src[at - 1] ?? 0;
+    const a1 = src[at + 4] ?? 0;
+    const a2 = src[at + 5] ?? 0;
+    const a3 = src[at + 6] ?? 0;
+    if (a1 === 0x9f && ((b2 & b1 & a2 & a3 & 0xc0) | ((b2 | b1 | a2 | a3) & 0x40)) === 0x80) {
+      const before = 0x1f000 | ((b2 & 0x3f) << 6) | (b1 & 0x3f);
+      if (!isEmojiExtend(before)) return isPictographic(before) && isPictographic(0x1f000 | ((a2 & 0x3f) << 6) | (a3 & 0x3f));
+    }
+  }
   let char = decodeBefore(src, start, at);
   const before = char >> 3;
   let base = before;
