@@ -406,6 +406,39 @@ describe("twoway end to end", () => {
     expect(said).toEqual(sent);
   });
 
+  test("invisible characters reach members, stdout, --log and --json visibly; joiners an emoji or a script needs stay", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-invisible-"));
+    const file = join(dir, "room.log");
+    const sent =
+      "zero\u200bwidth \u202eevil tag\u{e0041} sep\u2028 fam \u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 a\u200db";
+    const shown =
+      "zero<U+200B>width <U+202E>evil tag<U+E0041> sep<U+2028> fam \u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 a<U+200D>b";
+    for (const json of [false, true]) {
+      await using s = await cliServer(json ? ["--json"] : ["--log", file]);
+      using a = await testClient(s.port);
+      using b = await testClient(s.port);
+      await a.waitLine(/^\* welcome/);
+      await b.waitLine(/^\* welcome/);
+      await a.write(`/nick alice\n${sent}\n`);
+      await b.waitLine(`alice: ${shown}`);
+      if (json) {
+        await s.waitOut(/"type":"message"/);
+        const events = s
+          .stdout()
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+        expect(events).toContainEqual(expect.objectContaining({ type: "message", from: "alice", text: shown }));
+      } else {
+        await s.waitOut(/alice: zero/);
+        expect(s.stdout().split("\n")).toContain(`alice: ${shown}`);
+        s.kill("SIGTERM");
+        expect(await s.exited).toBe(0);
+        expect(readFileSync(file, "utf8")).toContain(` alice: ${shown}\n`);
+      }
+    }
+  });
+
   test("SIGTERM: the room is told, clients see EOF, exit 0", async () => {
     await using s = await cliServer([]);
     using c = await testClient(s.port);
