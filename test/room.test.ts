@@ -247,6 +247,26 @@ describe("room", () => {
     ]);
   });
 
+  test("history is bounded in bytes: long lines give newcomers the newest whole lines within half of --max-queue", async () => {
+    await using s = await testServer({ history: 10_000, maxLine: 65_536 });
+    using a = await testMember(s.port, "alice");
+    const long = (n: number) => `${String(n).padStart(2, "0")}${"x".repeat(59_998)}`;
+    for (let n = 1; n <= 20; n++) await a.write(`${long(n)}\n`);
+    await until(() => s.events.filter((e) => e.type === "message").length === 20, "twenty lines");
+    // Three newcomers at once: each gets the same newest 8 lines (8 × 60,007 bytes fit in 512 KiB, 9 do not).
+    const newcomers = await Promise.all([1, 2, 3].map(() => testMember(s.port)));
+    try {
+      for (const c of newcomers) {
+        await c.waitLine(`alice: ${long(20)}`);
+        const history = c.lines.filter((l) => l.startsWith("alice: "));
+        expect(history.map((l) => l.slice(7, 9))).toEqual(["13", "14", "15", "16", "17", "18", "19", "20"]);
+        expect(history.every((l) => l.length === 7 + 60_000)).toBe(true);
+      }
+    } finally {
+      for (const c of newcomers) c.close();
+    }
+  });
+
   test("history 0 sends none", async () => {
     await using s = await testServer({ history: 0 });
     using a = await testMember(s.port, "alice");

@@ -33,6 +33,13 @@ import { eventsReply } from "./wire.ts";
 const encoder = new TextEncoder();
 /** A JSON replay takes at most this share of `--max-queue`: the lines said meanwhile need room too. */
 const REPLAY_QUEUE_SHARE = 0.5;
+/**
+ * A newcomer's history is at most this many bytes (the newest whole lines), and at most the
+ * replay's share of `--max-queue`: `--history 10000` of 64 KiB lines would otherwise be
+ * 625 MiB per newcomer, and more than its queue may hold.
+ */
+export const HISTORY_MAX_BYTES = 1024 * 1024;
+const LF = 0x0a;
 
 export interface Hub {
   say(from: Member, text: string): void;
@@ -65,6 +72,8 @@ export interface HubOptions {
 export class LocalHub implements Hub {
   private readonly recent: RecentLines;
   private readonly delivery: Delivery;
+  /** The last history sent, shared by every newcomer until a line is said: no copy per newcomer. */
+  private historySent: { last: number; n: number; bytes: Uint8Array } | null = null;
 
   /** `deliver` makes the delivery this hub hands events to, given the start of its lines' JSON. */
   constructor(
@@ -124,8 +133,18 @@ export class LocalHub implements Hub {
   }
 
   history(n: number, send: (bytes: Uint8Array) => void): void {
-    const tail = n > 0 ? this.recent.tail(n) : null;
-    if (tail) send(tail);
+    if (n <= 0) return;
+    const last = this.recent.last;
+    const kept = this.historySent;
+    if (kept && kept.last === last && kept.n === n) {
+      send(kept.bytes);
+      return;
+    }
+    const tail = this.recent.tail(n);
+    if (!tail) return;
+    const bytes = newestWithin(tail, Math.min(HISTORY_MAX_BYTES, this.options.maxQueue * REPLAY_QUEUE_SHARE));
+    this.historySent = { last, n, bytes };
+    if (bytes.length > 0) send(bytes);
   }
 
   replay(m: Member, after: string | undefined, send: (reply: Uint8Array) => void): void {
@@ -147,4 +166,11 @@ export class LocalHub implements Hub {
     const ts = Date.now();
     return { seq: this.recent.add(bytes, start, end, lines, from.serial, ts), ts };
   };
+}
+
+/** The newest whole lines of `bytes` (each ending with a newline) that fit in `most` bytes. */
+function newestWithin(bytes: Uint8Array, most: number): Uint8Array {
+  if (bytes.length <= most) return bytes;
+  const start = bytes.indexOf(LF, bytes.length - most - 1) + 1;
+  return start > 0 ? bytes.subarray(start) : bytes.subarray(bytes.length);
 }
