@@ -85,6 +85,18 @@ describe("room", () => {
     expect(said(a)).not.toContain("** alice waves");
   });
 
+  test("renames: a few at once, then one a second; the rest refused, and nobody else hears them", async () => {
+    await using s = await testServer();
+    using a = await testMember(s.port, "a0");
+    using b = await testMember(s.port, "watcher");
+    // Taking a0 on joining was one of a's three; two more go through, the next is refused.
+    await a.write("/nick a1\n/nick a2\n/nick a3\n");
+    await a.waitLine("! too many renames: wait a second");
+    await a.write("hello\n");
+    await b.waitLine("a2: hello");
+    expect(b.lines.filter((line) => line.includes("is now"))).toEqual(["* a0 is now a1", "* a1 is now a2"]);
+  });
+
   test("/who PREFIX lists the names that start with it, regardless of case", async () => {
     await using s = await testServer();
     using a = await testMember(s.port, "alice");
@@ -154,7 +166,6 @@ describe("room", () => {
     ])
       notices.add(l);
     for (const l of ["* bob left (connection lost)", "* bob timed out", "* server shutting down", "* bye"]) notices.add(l);
-    let name = "spoofer";
     let sent = 0;
     const before = bob.lines.length;
     for (const notice of notices) {
@@ -164,21 +175,21 @@ describe("room", () => {
       if (space <= 0) continue;
       const [first, rest] = [body.slice(0, space), body.slice(space + 1)];
       if (rest.trim() === "") continue;
-      if (first !== name && /^[A-Za-z0-9_.-]{1,24}$/.test(first) && !["bob", "server"].includes(first.toLowerCase())) {
-        await spoofer.write(`/nick ${first}\n`);
-        await bob.waitLine(`* ${name} is now ${first}`);
-        name = first;
-      }
-      await spoofer.write(`/me ${rest}\n`);
+      const free = /^[A-Za-z0-9_.-]{1,24}$/.test(first) && !["bob", "server", "spoofer"].includes(first.toLowerCase());
+      // A connection per name: renames are limited per connection (a few at once, then one a second).
+      using other = free ? await testMember(s.port, first) : null;
+      const speaker = other ?? spoofer;
+      const name = other ? first : "spoofer";
+      await speaker.write(`/me ${rest}\n`);
       sent++;
       const got = await bob.waitLine(`** ${name} ${rest}`);
       expect(notices.has(got)).toBe(false);
     }
-    // All bob got meanwhile: the actions, and the spoofer's renames (real notices).
+    // All bob got meanwhile: the actions, and the speakers coming and going (real notices).
     const meanwhile = bob.lines.slice(before);
     expect(meanwhile.filter((l) => l.startsWith("** "))).toHaveLength(sent);
     expect(sent).toBeGreaterThan(10);
-    expect(meanwhile.filter((l) => !l.startsWith("** ") && !/^\* \S+ is now \S+$/.test(l))).toEqual([]);
+    expect(meanwhile.filter((l) => !l.startsWith("** ") && !/^\* \S+ (joined|left|left \(connection lost\))$/.test(l))).toEqual([]);
   });
 
   test("a client cannot be the console (`server`) nor say `* server shutting down`", async () => {

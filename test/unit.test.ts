@@ -10,6 +10,7 @@ import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net
 import { parseCidr, refusal } from "../src/net/cidr.ts";
 import { StdoutWriter } from "../src/output.ts";
 import { CONSOLE_HELP, HELP, parseInput } from "../src/room/commands.ts";
+import { type Member, RENAME_BURST, takeRename } from "../src/room/members.ts";
 import { nameProblem } from "../src/room/names.ts";
 import { copyBytes } from "../src/text/bytes.ts";
 import { LineFramer, LineSplitter, utf8Boundary } from "../src/text/lines.ts";
@@ -602,5 +603,14 @@ describe("no action can pass for a notice", () => {
       expect(line.startsWith("* ")).toBe(false);
       expect(parseLine(line).type).not.toBe("notice");
     }
+  });
+});
+
+describe("renames a member may make", () => {
+  test("three at once, then one a second, never more than three saved up", () => {
+    const m = { renames: RENAME_BURST, renamesAt: 0 } as Member;
+    expect([takeRename(m, 0), takeRename(m, 0), takeRename(m, 0), takeRename(m, 0)]).toEqual([true, true, true, false]);
+    expect([takeRename(m, 999), takeRename(m, 1000), takeRename(m, 1000)]).toEqual([false, true, false]);
+    expect([takeRename(m, 60_000), takeRename(m, 60_000), takeRename(m, 60_000), takeRename(m, 60_000)]).toEqual([true, true, true, false]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { ChatEvent, ErrorCode } from "../events.ts";
 import type { Hub } from "./hub.ts";
-import type { Member } from "./members.ts";
+import { type Member, takeRename } from "./members.ts";
 import { nameKey, nameProblem } from "./names.ts";
 
 /** `/who` lists at most this many names: in a big room a reply the size of the room costs everyone (and says little). */
@@ -124,6 +124,8 @@ const handlers: Handlers = {
     if (problem) error(room, m, `invalid name: ${problem}`, "name-invalid");
     else if (holder === m && m.name === name) notice(room, m, `you are already ${name}`);
     else if (holder && holder !== m) error(room, m, `the name ${holder.name} is taken`, "name-taken");
+    // A connection may rename a few times at once, then once a second (the console as it likes).
+    else if (m.conn && !takeRename(m)) error(room, m, "too many renames: wait a second");
     else room.rename(m, name);
   },
   who(room, m, { prefix }) {

@@ -28,6 +28,26 @@ export interface Member {
   json: boolean;
   /** Room lines numbered above this were sent to it as plain text (since it connected, or last asked for text). */
   textFrom: number;
+  /** Renames it may still make now (see RENAME_BURST), and when they were last topped up. */
+  renames: number;
+  renamesAt: number;
+}
+
+/** A member may rename this many times at once, then once a second: each rename reaches everyone. */
+export const RENAME_BURST = 3;
+const RENAME_REFILL_MS = 1000;
+
+/** Takes one of `m`'s renames; false when none is left for now. */
+export function takeRename(m: Member, now = Date.now()): boolean {
+  const refilled = Math.floor((now - m.renamesAt) / RENAME_REFILL_MS);
+  if (refilled > 0) {
+    m.renames = Math.min(RENAME_BURST, m.renames + refilled);
+    m.renamesAt += refilled * RENAME_REFILL_MS;
+  }
+  if (m.renames >= RENAME_BURST) m.renamesAt = now;
+  if (m.renames === 0) return false;
+  m.renames--;
+  return true;
 }
 
 export class Members implements Iterable<Member> {
@@ -115,6 +135,8 @@ export class Members implements Iterable<Member> {
       serial: conn ? ++this.serials : 0,
       json: false,
       textFrom,
+      renames: RENAME_BURST,
+      renamesAt: Date.now(),
     };
   }
 }
