@@ -8,8 +8,6 @@ import { colorEnabled, colors } from "./output.ts";
 import { nameColor } from "./printer.ts";
 import { plainLine, type RoomEvent } from "./room-link.ts";
 
-export { plainLine };
-
 export type ViewStyle = "tty" | "plain" | "json";
 
 export interface ViewOptions {

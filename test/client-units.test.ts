@@ -1,11 +1,11 @@
 /** Tables for the client's pure parts: terminal widths and rows, completion, mentions, the room link, the probe. */
 import { describe, expect, test } from "bun:test";
 import { backoff } from "../src/retry.ts";
-import { eventOfLine, parseEvent, type RoomEvent, RoomLink } from "../src/room-link.ts";
+import { eventOfLine, parseEvent, plainLine, type RoomEvent, RoomLink } from "../src/room-link.ts";
 import { Probe, type Verdict } from "../src/session-probe.ts";
 import { candidates } from "../src/tty/complete.ts";
 import { cursorCell, graphemes, graphemeWidth, layout, wrapLine } from "../src/tty/width.ts";
-import { mentionRanges, plainLine } from "../src/view.ts";
+import { mentionRanges } from "../src/view.ts";
 
 describe("terminal width of a grapheme cluster", () => {
   const cases = [

@@ -280,12 +280,7 @@ export class LineEditor implements Editing {
   }
 
   private boundaryBefore(offset: number): number {
-    let before = 0;
-    for (let at = 0; at < offset; ) {
-      before = at;
-      at += graphemes(this.text.slice(at, at + 64))[0]?.length ?? 1;
-    }
-    return before;
+    return offset - (graphemes(this.text.slice(0, offset)).at(-1)?.length ?? 0);
   }
 
   private boundaryAfter(offset: number): number {

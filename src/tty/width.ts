@@ -7,8 +7,8 @@
  */
 
 const segmenter = new Intl.Segmenter();
-/** SGR colour sequences: the only escapes this program writes inside a line. */
-const SGR = /\x1b\[[0-9;]*m/y;
+/** SGR colour sequences: the only escapes this program writes inside a line (captured, to split around them). */
+const SGR = /(\x1b\[[0-9;]*m)/;
 const TAB_STOP = 8;
 
 /** The grapheme clusters of `text`: what one keypress inserts or one arrow key moves over. */
@@ -63,7 +63,6 @@ export function cursorCell(cell: Cell, columns: number): Cell {
  * Tabs become spaces.
  */
 export function wrapLine(text: string, columns: number, indent: number): string[] {
-  const line = expandTabs(text);
   const pad = indent < columns / 2 ? indent : 0;
   const rows: string[] = [];
   let row = "";
@@ -71,57 +70,43 @@ export function wrapLine(text: string, columns: number, indent: number): string[
   /** Where in `row` the last space ended, and the width up to there. */
   let breakAt = -1;
   let breakWidth = 0;
-  for (let i = 0; i < line.length; ) {
-    SGR.lastIndex = i;
-    const sgr = SGR.exec(line);
-    if (sgr) {
-      row += sgr[0];
-      i += sgr[0].length;
+  // Colour escapes (odd parts) go into the row as they are; the text between is segmented once.
+  for (const [i, part] of expandTabs(text).split(SGR).entries()) {
+    if (i % 2 === 1) {
+      row += part;
       continue;
     }
-    const next = nextCluster(line, i);
-    const w = graphemeWidth(next);
-    if (width + w > columns && width > pad) {
-      const split = breakAt > 0 && breakWidth > columns / 2 ? breakAt : row.length;
-      rows.push(row.slice(0, split).trimEnd());
-      const rest = row.slice(split);
-      row = " ".repeat(pad) + rest;
-      width = pad + visibleWidth(rest);
-      breakAt = -1;
+    for (const { segment } of segmenter.segment(part)) {
+      const w = graphemeWidth(segment);
+      if (width + w > columns && width > pad) {
+        const split = breakAt > 0 && breakWidth > columns / 2 ? breakAt : row.length;
+        rows.push(row.slice(0, split).trimEnd());
+        const rest = row.slice(split);
+        row = " ".repeat(pad) + rest;
+        width = pad + Bun.stringWidth(rest);
+        breakAt = -1;
+      }
+      row += segment;
+      width += w;
+      if (segment === " ") {
+        breakAt = row.length;
+        breakWidth = width;
+      }
     }
-    row += next;
-    width += w;
-    if (next === " ") {
-      breakAt = row.length;
-      breakWidth = width;
-    }
-    i += next.length;
   }
   rows.push(row);
   return rows;
-}
-
-/** Columns taken by text that may hold colour escapes. */
-export function visibleWidth(text: string): number {
-  return Bun.stringWidth(text);
-}
-
-function nextCluster(text: string, at: number): string {
-  // Segmenting from `at` on a bounded slice: a cluster is never this long in practice.
-  const slice = text.slice(at, at + 64);
-  for (const { segment } of segmenter.segment(slice)) return segment;
-  return slice;
 }
 
 function expandTabs(text: string): string {
   if (!text.includes("\t")) return text;
   const parts = text.split("\t");
   let out = parts[0] ?? "";
-  let col = visibleWidth(out);
+  let col = Bun.stringWidth(out);
   for (const part of parts.slice(1)) {
     const spaces = TAB_STOP - (col % TAB_STOP);
     out += " ".repeat(spaces) + part;
-    col += spaces + visibleWidth(part);
+    col += spaces + Bun.stringWidth(part);
   }
   return out;
 }
