@@ -4,7 +4,7 @@
  * and the JSON object of `--json`. The client parses room lines back into
  * events with `parseLine`.
  */
-export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "error" | "shutdown";
+export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "error" | "shutdown" | "lost";
 
 /** Notices a client acts on (see docs/events.md); the rest have no kind. */
 export type NoticeKind = "welcome" | "who" | "bye" | "shutdown";
@@ -16,8 +16,10 @@ export type ChatEvent =
   | { type: "action"; from: string; text: string }
   | { type: "notice"; text: string; kind?: NoticeKind; members?: string[] }
   | { type: "error"; text: string; code?: ErrorCode }
-  | { type: "join"; name: string; peer: string }
-  | { type: "leave"; name: string; peer: string; reason: LeaveReason }
+  /** `node`: the server the member is connected to, in a room over several servers. */
+  | { type: "join"; name: string; peer: string; node?: string }
+  /** `peer` is known on the member's own server only. */
+  | { type: "leave"; name: string; peer?: string; reason: LeaveReason; node?: string }
   /** `self`: told to the renamed member alone, before the room knows it (`you are now NAME`). */
   | { type: "rename"; from: string; to: string; self?: boolean };
 
@@ -31,6 +33,8 @@ function leaveText(name: string, reason: LeaveReason): string {
       return `${name} left (too slow)`;
     case "error":
       return `${name} left (connection lost)`;
+    case "lost":
+      return `${name} left (server lost)`;
     default:
       return `${name} left`;
   }

@@ -53,7 +53,7 @@ export class Printer {
   /** The plain text of an event as this printer's viewer sees it. */
   line(event: ChatEvent): string {
     const plain = eventLine(event);
-    if (this.options.serverView && event.type === "join") return `${plain} from ${event.peer}`;
+    if (this.options.serverView && event.type === "join") return `${plain} from ${event.peer}${event.node ? ` via ${event.node}` : ""}`;
     return plain;
   }
 

@@ -3,6 +3,8 @@
  * connections, times out idle ones, and shuts down gracefully (the parts
  * are in server/). What the bytes mean is up to the mode (echo, oneway, twoway).
  */
+
+import type { Cluster } from "./cluster/presence.ts";
 import { SERVE_DEFAULTS } from "./defaults.ts";
 import { echoMode } from "./modes/echo.ts";
 import { type BoundMode, bindMode, type ModeContext, type ModeName, type ModeOutput } from "./modes/mode.ts";
@@ -39,6 +41,8 @@ export interface ServeOptions extends ListenOptions {
   onStatus?: (text: string) => void;
   /** Called when the console asks the server to stop (`/quit`). */
   onStopRequest?: () => void;
+  /** Twoway: one room over several servers (see Cluster.open); the console is named after the server unless `name` is given. */
+  cluster?: Cluster;
 }
 
 export interface ServerHandle {
@@ -65,7 +69,8 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   const modeName = options.mode ?? SERVE_DEFAULTS.mode;
   const idleMs = options.idleTimeoutMs ?? SERVE_DEFAULTS.idleTimeoutMs;
   const status = options.onStatus ?? (() => {});
-  const mode = createMode(modeName, modeContext(options), () => (options.onStopRequest ?? (() => void handle.close()))());
+  const mode = createMode(modeName, modeContext(options), () => (options.onStopRequest ?? (() => void handle.close()))(), options.cluster);
+  await mode.start();
   const idle = new IdleSweep(idleMs, (conn) => {
     status(`${conn.peer} timed out`);
     mode.expire(conn, formatDuration(idleMs));
@@ -112,13 +117,13 @@ function modeContext(options: ServeOptions): ModeContext {
     output: options.output ?? { event: () => {} },
     maxLine: options.maxLine ?? SERVE_DEFAULTS.maxLine,
     maxQueue: options.maxQueue ?? SERVE_DEFAULTS.maxQueue,
-    name: options.name ?? SERVE_DEFAULTS.name,
+    name: options.name ?? options.cluster?.nodeName ?? SERVE_DEFAULTS.name,
     history: options.history ?? SERVE_DEFAULTS.history,
   };
 }
 
-function createMode(name: ModeName, ctx: ModeContext, stop: () => void): BoundMode {
+function createMode(name: ModeName, ctx: ModeContext, stop: () => void, cluster?: Cluster): BoundMode {
   if (name === "echo") return bindMode(echoMode(ctx));
   if (name === "oneway") return bindMode(onewayMode(ctx));
-  return bindMode(new Room(ctx, stop));
+  return bindMode(cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop));
 }

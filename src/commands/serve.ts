@@ -1,6 +1,8 @@
 /** `chat serve`: turns arguments into `serve()` options and wires stdout, --log, signals and the console. */
 import { defineCommand, type ParsedArgs } from "citty";
-import { MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
+import { roomProblem } from "../cluster/keys.ts";
+import { parseRedisUrl, type RedisAddress } from "../cluster/url.ts";
+import { CONNECT_TIMEOUT_MS, MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
 import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
@@ -66,6 +68,23 @@ export const serveArgs = {
     valueHint: "bytes",
     description: "Rotate --log to FILE.1 past this size (0 = never)",
   },
+  redis: {
+    type: "string",
+    valueHint: "url",
+    description: "Share one room with every server on this Redis: redis://[[user]:password@]host[:port][/db] or rediss:// (twoway)",
+  },
+  room: { type: "string", valueHint: "name", description: "With --redis: the room's name (default main)" },
+  node: {
+    type: "string",
+    valueHint: "name",
+    description: "With --redis: this server's name in the cluster (default: the host name, made unique)",
+  },
+  timeout: {
+    type: "string",
+    default: String(CONNECT_TIMEOUT_MS / 1000),
+    valueHint: "time",
+    description: "With --redis: how long connecting to Redis may take",
+  },
   "tls-cert": { type: "string", valueHint: "file", description: "Serve TLS with this certificate (PEM); needs --tls-key" },
   "tls-key": { type: "string", valueHint: "file", description: "Private key (PEM) for --tls-cert" },
   ...transportArgs,
@@ -77,6 +96,7 @@ export const serveExamples = [
   "chat serve --mode echo --port 7    # an echo server",
   "chat serve --mode oneway > log.txt # print what clients send",
   "chat serve --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/8",
+  "chat serve --redis redis://10.0.0.5:6379 --node web-1   # one room over several servers",
 ];
 
 function cidrs(raw: readonly string[], flag: string): Cidr[] {
@@ -85,6 +105,29 @@ function cidrs(raw: readonly string[], flag: string): Cidr[] {
     if (!cidr) throw new UsageError(`invalid --${flag}: ${text} (expected an address or CIDR block like 10.0.0.0/8)`);
     return cidr;
   });
+}
+
+/** `--redis`, `--room`, `--node`: what a cluster room needs, checked (usage errors exit 2). */
+export function clusterArgs(args: ParsedArgs<typeof serveArgs>, mode: string): ClusterArgs | undefined {
+  if (!args.redis) {
+    const stray = args.room !== undefined ? "--room" : args.node !== undefined ? "--node" : null;
+    if (stray) throw new UsageError(`${stray} goes with --redis`);
+    return undefined;
+  }
+  if (mode !== "twoway") throw new UsageError(`--redis is for a room (--mode twoway), not --mode ${mode}`);
+  const room = args.room ?? "main";
+  const roomIssue = roomProblem(room);
+  if (roomIssue) throw new UsageError(`invalid --room: ${roomIssue}`);
+  const node = args.node;
+  if (node !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(node)) throw new UsageError("invalid --node: 1–40 letters, digits, '_' and '-'");
+  return { redis: parseRedisUrl(args.redis), room, node, timeoutMs: durationArg(args.timeout, "--timeout") || CONNECT_TIMEOUT_MS };
+}
+
+export interface ClusterArgs {
+  redis: RedisAddress;
+  room: string;
+  node: string | undefined;
+  timeoutMs: number;
 }
 
 export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly string[]): ServeOptions & { mode: ModeName } {
@@ -126,6 +169,9 @@ export default defineCommand({
     configureLogger({ quiet: args.quiet, verbose: args.verbose });
     const options = serveOptions(args, rawArgs);
     const mode = options.mode;
+    const clustered = clusterArgs(args, mode);
+    // In a cluster the console is named after its server unless --name says otherwise.
+    if (clustered && !given(rawArgs, "name", "n")) options.name = undefined;
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const logMax = sizeArg(args["log-max"], "--log-max", 0);
     const out = new ServerOutput(mode, style, args.log ? openLog(args.log, logMax) : undefined);
@@ -134,12 +180,21 @@ export default defineCommand({
     const stop = () => {
       server?.close().then(() => stopped.resolve());
     };
-    server = await serve({ ...options, output: out.output, onStatus: status, onStopRequest: stop });
+    // Loaded only for a cluster: a server on its own starts without it.
+    const cluster = clustered
+      ? await (await import("../cluster/presence.ts")).Cluster.open({
+          ...clustered,
+          history: options.history ?? SERVE_DEFAULTS.history,
+          status,
+        })
+      : undefined;
+    server = await serve({ ...options, cluster, output: out.output, onStatus: status, onStopRequest: stop });
     const running = server;
     out.stdout.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.
     const interrupt = handleSignals(stop);
-    essential(`listening on ${server.label} (mode ${mode})`);
+    const where = cluster && clustered ? `, room ${cluster.room} via redis ${clustered.redis.label}, node ${cluster.nodeName}` : "";
+    essential(`listening on ${server.label} (mode ${mode}${where})`);
     if (options.tls) logger.info(`tls certificate sha256 ${await tlsFingerprint(options.tls.cert)}`);
     const console = mode === "twoway" ? await openConsole(server, args.json !== true, out, interrupt) : null;
     await stopped.promise;
@@ -157,6 +212,11 @@ async function openConsole(server: ServerHandle, interactive: boolean, out: Serv
   const console = attachConsole(server, interactive, interrupt);
   if (console.print) out.printThrough(console.print);
   return console;
+}
+
+/** Whether a flag was given on the command line (citty fills in defaults). */
+function given(raw: readonly string[], long: string, short: string): boolean {
+  return raw.some((a) => a === `--${long}` || a.startsWith(`--${long}=`) || a === `-${short}`);
 }
 
 function openLog(path: string, maxBytes: number): Transcript {

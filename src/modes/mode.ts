@@ -77,6 +77,10 @@ export interface Mode<S> {
   shutdown(): void;
   /** A line typed on the server's console (twoway). */
   say?(line: string): void;
+  /** Before the server listens (a room over several servers joins them). */
+  start?(): Promise<void>;
+  /** After every connection is closed (a room over several servers lets go of them). */
+  stopped?(): Promise<void>;
 }
 
 /** A mode as the server drives it: by connection, each one's state looked up here. */
@@ -90,6 +94,8 @@ export interface BoundMode {
   tick(now: number): void;
   shutdown(): void;
   say(line: string): void;
+  start(): Promise<void>;
+  stopped(): Promise<void>;
 }
 
 /** Drives `mode` by connection; a Map lookup per call (no closure is made per read). */
@@ -120,5 +126,7 @@ export function bindMode<S>(mode: Mode<S>): BoundMode {
     tick: (now) => mode.tick(now),
     shutdown: () => mode.shutdown(),
     say: (line) => mode.say?.(line),
+    start: () => mode.start?.() ?? Promise.resolve(),
+    stopped: () => mode.stopped?.() ?? Promise.resolve(),
   };
 }

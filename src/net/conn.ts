@@ -15,7 +15,7 @@ import { copyOf } from "../text/bytes.ts";
 import { COALESCE_BYTES, OutQueue, WRITE_ALONE_BYTES } from "./out-queue.ts";
 
 /** Who stopped reading from a connection; reading resumes when no one holds it. */
-export type PauseReason = "flow" | "room" | "output";
+export type PauseReason = "flow" | "room" | "output" | "name";
 
 export interface ConnRef {
   conn: Conn | null;

@@ -94,7 +94,6 @@ function parseEvents(rest: string): Input {
 /** What the commands may do to the room. */
 export interface RoomActions {
   readonly hub: Hub;
-  find(name: string): Member | undefined;
   names(): readonly string[];
   /** An event for `m` alone: a reply, an error. */
   tell(m: Member, event: ChatEvent): void;
@@ -120,10 +119,11 @@ const handlers: Handlers = {
   },
   nick(room, m, { name }) {
     const problem = nameProblem(name);
-    const holder = room.find(name);
+    const mine = nameKey(name) === nameKey(m.name);
+    const holder = mine ? undefined : room.hub.holder(name);
     if (problem) error(room, m, `invalid name: ${problem}`, "name-invalid");
-    else if (holder === m && m.name === name) notice(room, m, `you are already ${name}`);
-    else if (holder && holder !== m) error(room, m, `the name ${holder.name} is taken`, "name-taken");
+    else if (mine && m.name === name) notice(room, m, `you are already ${name}`);
+    else if (holder) error(room, m, `the name ${holder} is taken`, "name-taken");
     // A connection may rename a few times at once, then once a second (the console as it likes).
     else if (m.conn && !takeRename(m)) error(room, m, "too many renames: wait a second");
     else room.rename(m, name);
@@ -135,16 +135,21 @@ const handlers: Handlers = {
     const shown = matching.slice(0, WHO_MOST);
     const what = prefix ? `${matching.length} of ${all.length} here start with ${prefix}` : `${all.length} here`;
     const more = matching.length > shown.length ? `; the first ${shown.length} (/who PREFIX to find someone): ` : ": ";
-    const list = shown.length > 0 ? `${more}${shown.join(", ")}` : "";
+    // In a room over several servers, each name says where it is connected.
+    const where = (name: string) => {
+      const node = room.hub.nodeOf(name);
+      return node === undefined ? name : `${name} (${node})`;
+    };
+    const list = shown.length > 0 ? `${more}${shown.map(where).join(", ")}` : "";
     room.tell(m, { type: "notice", kind: "who", members: shown, text: `${what}${list}` });
   },
   me(room, m, { text }) {
     room.hub.act(m, text);
   },
   msg(room, m, { to, text }) {
-    const target = room.find(to);
+    const target = nameKey(to) === nameKey(m.name) ? m.name : room.hub.holder(to);
     if (!target) error(room, m, `no one called ${to} is here`);
-    else if (target === m) error(room, m, "that is you");
+    else if (target === m.name) error(room, m, "that is you");
     else room.hub.whisper(m, target, text);
   },
   help(room, m) {
@@ -154,9 +159,9 @@ const handlers: Handlers = {
     room.quit(m);
   },
   kick(room, m, { name }) {
-    const target = room.find(name);
+    const target = nameKey(name) === nameKey(m.name) ? undefined : room.hub.holder(name);
     if (m.conn) error(room, m, "/kick is for the server console");
-    else if (!target?.conn) error(room, m, `no one called ${name} is here`);
+    else if (!target) error(room, m, `no one called ${name} is here`);
     else room.hub.kick(target);
   },
   events(room, m, { format, after }) {

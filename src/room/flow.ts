@@ -36,6 +36,8 @@ export class RoomFlow {
   /** The room has stopped reading from its clients. */
   paused = false;
   private releasing = false;
+  /** The hub's backend holds the room up (see hold). */
+  private held = false;
 
   constructor(
     private readonly members: Iterable<Member>,
@@ -43,6 +45,11 @@ export class RoomFlow {
     /** Sends the room's gathered lines (see Fanout.flush). */
     private readonly flush: () => void,
   ) {}
+
+  /** Receivers hold the room up (the hub's backend does not count). */
+  get behind(): boolean {
+    return this.congested.size > 0;
+  }
 
   /** After queueing for `p`: drop it past `maxQueue`, or make the room wait for it. */
   watch(p: Member): void {
@@ -79,6 +86,23 @@ export class RoomFlow {
     this.stalled.delete(p);
   }
 
+  /**
+   * The hub cannot write what the room says as fast as it is said (a shared
+   * hub's backend is slow or gone): reading stops as for a congested
+   * receiver, and goes on once the hub says so and no receiver holds it up.
+   */
+  hold(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    if (held && !this.paused) {
+      this.paused = true;
+      for (const m of this.members) m.conn?.pause("room");
+    } else if (!held && this.paused && this.congested.size === 0) {
+      this.paused = false;
+      this.release();
+    }
+  }
+
   private congest(p: Member): void {
     if (this.congested.has(p)) return;
     this.congested.add(p);
@@ -89,7 +113,7 @@ export class RoomFlow {
   }
 
   private uncongest(p: Member): void {
-    if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused) return;
+    if (!this.congested.delete(p) || this.congested.size > 0 || !this.paused || this.held) return;
     this.paused = false;
     this.release();
   }

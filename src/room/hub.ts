@@ -1,8 +1,10 @@
 /**
  * The hub: where everything a room says goes, and the one way it comes back
- * to the members. The room decides (who may say what, names, commands); the
- * hub gives the room's events their order, keeps the room's lines, and hands
- * each event to delivery (Delivery: fan-out to member sockets).
+ * to the members. The room decides (who may say what, commands); the hub
+ * gives the room's events their order, knows every name in the room, keeps
+ * the room's lines, and hands each event to delivery (fan-out to member
+ * sockets). LocalHub is the room in one process; cluster/redis-hub.ts is one
+ * room over several servers.
  *
  * Contract, for every implementation:
  * - **One order.** Every member receives the room's events in one order, the
@@ -10,36 +12,33 @@
  * - **Who gets what.** A room line (`say`, `sayPlain`, `act`) reaches every
  *   member but its sender (whose client shows its own line), and is kept with
  *   an id and the time it was said. `join` reaches everyone but the newcomer;
- *   `leave` everyone still here; `rename` and `notice` everyone. `whisper`
+ *   `leave` everyone still here; `rename` everyone (or the member alone
+ *   while it is not announced); `notice` this server's members. `whisper`
  *   reaches its target and comes back to its sender, and is never kept.
  *   `kick` tells the target and closes its connection.
+ * - **Names.** `arrive` registers a newcomer's guest name, `rename` a name the
+ *   room found free, `leave` frees it. A shared hub may find a name taken
+ *   after all (another server's member got it first): the member is told.
  * - **Asynchronous delivery.** Publishing returns at once; delivery may come
  *   later (a hub shared by several servers delivers what it read back from
  *   its backend), always in the hub's order and always through delivery. The
  *   in-process hub delivers before returning.
  * - **History lives in the hub.** `history` (a newcomer's last lines, as
- *   text) and `replay` (JSON events after an id) read what the hub kept; they
- *   may answer later, through the callback.
+ *   text) and `replay` (JSON events after an id) read what the hub kept.
  * - **A backend gone** (a shared hub): a member's line that cannot be
  *   published is delivered once the backend is back, or its sender is told
  *   `! not sent: …`; never silently dropped. The in-process hub cannot fail.
  */
 import { type ChatEvent, eventLine, type LeaveReason } from "../events.ts";
-import type { Delivery, RecordLines, Stamp } from "./delivery.ts";
+import type { ModeOutput } from "../modes/mode.ts";
+import { Delivery, type RecordLines } from "./delivery.ts";
+import type { RoomFlow } from "./flow.ts";
+import { KeptLines, type KeptOptions } from "./kept.ts";
 import type { Member, Members } from "./members.ts";
-import { RECENT_MIN_LINES, RecentLines } from "./recent.ts";
-import { eventsReply } from "./wire.ts";
+
+export { HISTORY_MAX_BYTES } from "./kept.ts";
 
 const encoder = new TextEncoder();
-/** A JSON replay takes at most this share of `--max-queue`: the lines said meanwhile need room too. */
-const REPLAY_QUEUE_SHARE = 0.5;
-/**
- * A newcomer's history is at most this many bytes (the newest whole lines), and at most the
- * replay's share of `--max-queue`: `--history 10000` of 64 KiB lines would otherwise be
- * 625 MiB per newcomer, and more than its queue may hold.
- */
-export const HISTORY_MAX_BYTES = 1024 * 1024;
-const LF = 0x0a;
 
 export interface Hub {
   say(from: Member, text: string): void;
@@ -48,11 +47,18 @@ export interface Hub {
   sayPlain(from: Member, bytes: Uint8Array, start: number, end: number): void;
   /** The plain lines at the start of `bytes[start, end)`, many at once; returns where it stopped. */
   sayPlainLines(from: Member, bytes: Uint8Array, start: number, end: number): number;
-  whisper(from: Member, to: Member, text: string): void;
+  /** A private message to whoever holds the name `to` (as `holder` gave it). */
+  whisper(from: Member, to: string, text: string): void;
+  /** A newcomer, under the guest name Members gave it. */
+  arrive(m: Member): void;
   join(m: Member): void;
+  /** `m` is gone (announced or not): its name is free. */
   leave(m: Member, reason: LeaveReason): void;
-  rename(m: Member, from: string, to: string): void;
-  kick(target: Member): void;
+  /** `m` takes the name `to`, which the room found free. */
+  rename(m: Member, to: string): void;
+  /** Disconnects whoever holds the name. */
+  kick(name: string): void;
+  /** A notice for this server's members. */
   notice(event: ChatEvent): void;
   /** A newcomer's history: the last `n` room lines as text (nothing when there are none). */
   history(n: number, send: (bytes: Uint8Array) => void): void;
@@ -60,33 +66,53 @@ export interface Hub {
   replay(m: Member, after: string | undefined, send: (reply: Uint8Array) => void): void;
   /** Room lines numbered above this were said before now (see Member.textFrom). */
   readonly last: number;
+  /** Every name in the room, sorted (shared: do not change it). */
+  names(): readonly string[];
+  /** The name as held by a member of the room (its own case), or undefined when no one holds it. */
+  holder(name: string): string | undefined;
+  /** The server the holder of `name` is connected to, in a room over several servers. */
+  nodeOf(name: string): string | undefined;
+  /** Before the server listens (a shared hub connects and reads the room). */
+  start?(): Promise<void>;
+  /** After every connection closed (a shared hub says what is left and lets go). */
+  stop?(): Promise<void>;
 }
 
-export interface HubOptions {
-  /** Lines a newcomer is shown (`--history`). */
-  history: number;
-  maxQueue: number;
+export type HubOptions = KeptOptions;
+
+/** What the room hands a hub it makes. */
+export interface HubParts {
+  members: Members;
+  flow: RoomFlow;
+  options: HubOptions;
+  output: ModeOutput;
+  maxLine: number;
+  /** Reads `m`'s lines again once nothing of its own holds them (see Member.waiting). */
+  release(m: Member): void;
 }
+
+export type HubFactory = (parts: HubParts) => { hub: Hub; delivery: Delivery };
+
+export const localHub: HubFactory = (parts) => {
+  const hub = new LocalHub(parts);
+  return { hub, delivery: hub.delivery };
+};
 
 /** The room in one process: the order is the order of calls, and delivery is at once. */
 export class LocalHub implements Hub {
-  private readonly recent: RecentLines;
-  private readonly delivery: Delivery;
-  /** The last history sent, shared by every newcomer until a line is said: no copy per newcomer. */
-  private historySent: { last: number; n: number; bytes: Uint8Array } | null = null;
+  private readonly kept: KeptLines;
+  private readonly members: Members;
+  readonly delivery: Delivery;
 
-  /** `deliver` makes the delivery this hub hands events to, given the start of its lines' JSON. */
-  constructor(
-    private readonly members: Members,
-    private readonly options: HubOptions,
-    deliver: (idHead: Uint8Array, record: RecordLines) => Delivery,
-  ) {
-    this.recent = new RecentLines(Date.now(), Math.max(options.history, RECENT_MIN_LINES));
-    this.delivery = deliver(encoder.encode(`{"id":"${this.recent.start}-`), this.record);
+  constructor(parts: HubParts) {
+    this.members = parts.members;
+    this.kept = new KeptLines(Date.now(), parts.options);
+    const idHead = encoder.encode(`{"id":"${this.kept.start}-`);
+    this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, this.record);
   }
 
   get last(): number {
-    return this.recent.last;
+    return this.kept.last;
   }
 
   say(from: Member, text: string): void {
@@ -105,27 +131,36 @@ export class LocalHub implements Hub {
     return this.delivery.plainLines(from, bytes, start, end);
   }
 
-  whisper(from: Member, to: Member, text: string): void {
-    const event = { type: "message", from: from.name, to: to.name, text } as const;
-    this.delivery.tell(to, event);
+  whisper(from: Member, to: string, text: string): void {
+    const target = this.members.find(to);
+    if (!target) return;
+    const event = { type: "message", from: from.name, to: target.name, text } as const;
+    this.delivery.tell(target, event);
     this.delivery.tell(from, event);
   }
+
+  arrive(_m: Member): void {}
 
   join(m: Member): void {
     this.delivery.broadcast({ type: "join", name: m.name, peer: m.peer }, m);
   }
 
   leave(m: Member, reason: LeaveReason): void {
-    this.delivery.broadcast({ type: "leave", name: m.name, peer: m.peer, reason }, m);
+    if (m.announced) this.delivery.broadcast({ type: "leave", name: m.name, peer: m.peer, reason }, m);
   }
 
-  rename(_m: Member, from: string, to: string): void {
-    this.delivery.broadcast({ type: "rename", from, to });
+  rename(m: Member, to: string): void {
+    const from = m.name;
+    this.members.rename(m, to);
+    if (m.announced) this.delivery.broadcast({ type: "rename", from, to });
+    else this.delivery.tell(m, { type: "rename", from, to, self: true });
   }
 
-  kick(target: Member): void {
+  kick(name: string): void {
+    const target = this.members.find(name);
+    if (!target?.conn) return;
     this.delivery.tell(target, { type: "error", code: "kicked", text: "you were kicked" });
-    target.conn?.end("kicked");
+    target.conn.end("kicked");
   }
 
   notice(event: ChatEvent): void {
@@ -133,44 +168,33 @@ export class LocalHub implements Hub {
   }
 
   history(n: number, send: (bytes: Uint8Array) => void): void {
-    if (n <= 0) return;
-    const last = this.recent.last;
-    const kept = this.historySent;
-    if (kept && kept.last === last && kept.n === n) {
-      send(kept.bytes);
-      return;
-    }
-    const tail = this.recent.tail(n);
-    if (!tail) return;
-    const bytes = newestWithin(tail, Math.min(HISTORY_MAX_BYTES, this.options.maxQueue * REPLAY_QUEUE_SHARE));
-    this.historySent = { last, n, bytes };
-    if (bytes.length > 0) send(bytes);
+    this.kept.history(n, send);
   }
 
   replay(m: Member, after: string | undefined, send: (reply: Uint8Array) => void): void {
-    const replay = this.recent.replay(after, this.options.history, m.textFrom, m.serial);
-    const names = this.members.names();
-    const limit = this.options.maxQueue * REPLAY_QUEUE_SHARE;
-    send(encoder.encode(eventsReply(Date.now(), m.name, names, replay, (seq) => this.recent.id(seq), limit)));
+    this.kept.replay(m, this.members.names(), after, send);
+  }
+
+  names(): readonly string[] {
+    return this.members.names();
+  }
+
+  holder(name: string): string | undefined {
+    return this.members.find(name)?.name;
+  }
+
+  nodeOf(_name: string): string | undefined {
+    return undefined;
   }
 
   /** A room line said through the text path: numbered, kept (as relayed), delivered. */
   private roomLine(event: ChatEvent, from: Member): void {
     const line = encoder.encode(`${eventLine(event)}\n`);
     const stamp = this.record(line, 0, line.length, 1, from);
-    this.delivery.broadcast(event, from, { ...stamp, id: this.recent.id(stamp.seq) });
+    this.delivery.broadcast(event, from, { ...stamp, id: this.kept.id(stamp.seq) });
   }
 
   /** Numbers and keeps relayed plain lines (see Delivery.plainLines). */
-  private readonly record = (bytes: Uint8Array, start: number, end: number, lines: number, from: Member): Stamp => {
-    const ts = Date.now();
-    return { seq: this.recent.add(bytes, start, end, lines, from.serial, ts), ts };
-  };
-}
-
-/** The newest whole lines of `bytes` (each ending with a newline) that fit in `most` bytes. */
-function newestWithin(bytes: Uint8Array, most: number): Uint8Array {
-  if (bytes.length <= most) return bytes;
-  const start = bytes.indexOf(LF, bytes.length - most - 1) + 1;
-  return start > 0 ? bytes.subarray(start) : bytes.subarray(bytes.length);
+  private readonly record: RecordLines = (bytes, start, end, lines, from) =>
+    this.kept.add(bytes, start, end, lines, from.serial, Date.now());
 }

@@ -31,6 +31,8 @@ export interface Member {
   /** Renames it may still make now (see RENAME_BURST), and when they were last topped up. */
   renames: number;
   renamesAt: number;
+  /** Operations of the hub (a name being claimed) its next lines wait for: they are held, in order. */
+  waiting: number;
 }
 
 /** A member may rename this many times at once, then once a second: each rename reaches everyone. */
@@ -58,7 +60,10 @@ export class Members implements Iterable<Member> {
   /** Every name sorted, made again only after a change (a `/who` costs no sort). */
   private sorted: string[] | null = null;
 
-  constructor(consoleName: string) {
+  constructor(
+    consoleName: string,
+    private readonly nextGuest: () => string | undefined = () => undefined,
+  ) {
     this.console = this.make(consoleName, null, "console", 0);
     this.console.announced = true;
     this.byName.set(nameKey(consoleName), this.console);
@@ -78,9 +83,8 @@ export class Members implements Iterable<Member> {
 
   /** A newcomer, under a guest name until it picks one. */
   add(conn: Conn, textFrom: number): Member {
-    let name: string;
-    do name = `guest-${++this.guests}`;
-    while (this.byName.has(nameKey(name)));
+    let name = this.nextGuest();
+    while (name === undefined || this.byName.has(nameKey(name))) name = `guest-${++this.guests}`;
     const m = this.make(name, conn, conn.peer, textFrom);
     this.byName.set(nameKey(name), m);
     this.sorted = null;
@@ -137,6 +141,7 @@ export class Members implements Iterable<Member> {
       textFrom,
       renames: RENAME_BURST,
       renamesAt: Date.now(),
+      waiting: 0,
     };
   }
 }

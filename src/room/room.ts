@@ -13,9 +13,9 @@ import type { ChatEvent } from "../events.ts";
 import type { Mode, ModeContext } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
 import { type RoomActions, runLine } from "./commands.ts";
-import { Delivery } from "./delivery.ts";
+import type { Delivery } from "./delivery.ts";
 import { RoomFlow } from "./flow.ts";
-import { type Hub, LocalHub } from "./hub.ts";
+import { type Hub, type HubFactory, localHub } from "./hub.ts";
 import { type Member, Members } from "./members.ts";
 import { relayInput } from "./relay.ts";
 
@@ -34,33 +34,44 @@ export class Room implements Mode<Member>, RoomActions {
     private readonly ctx: ModeContext,
     /** The console's `/quit`: stops the server. */
     private readonly stop: () => void = () => {},
+    makeHub: HubFactory = localHub,
+    /** Guest names for newcomers (a room over several servers shares one sequence). */
+    nextGuest?: () => string | undefined,
   ) {
-    const members = new Members(ctx.name);
-    const flow = new RoomFlow(members, ctx.maxQueue, () => delivery.flush());
-    let delivery!: Delivery;
-    this.hub = new LocalHub(members, { history: ctx.history, maxQueue: ctx.maxQueue }, (idHead, record) => {
-      delivery = new Delivery(members, flow, ctx.output, ctx.maxLine, idHead, record);
-      return delivery;
-    });
+    const members = new Members(ctx.name, nextGuest);
+    const flow = new RoomFlow(members, ctx.maxQueue, () => this.delivery.flush());
+    const options = { history: ctx.history, maxQueue: ctx.maxQueue };
+    const release = (m: Member) => this.release(m);
+    const { hub, delivery } = makeHub({ members, flow, options, output: ctx.output, maxLine: ctx.maxLine, release });
     this.members = members;
     this.flow = flow;
+    this.hub = hub;
     this.delivery = delivery;
+  }
+
+  start(): Promise<void> {
+    return this.hub.start?.() ?? Promise.resolve();
+  }
+
+  stopped(): Promise<void> {
+    return this.hub.stop?.() ?? Promise.resolve();
   }
 
   open(conn: Conn): Member {
     // Lines broadcast before this member joined are not for it.
     this.delivery.flush();
     const m = this.members.add(conn, this.hub.last);
+    this.hub.arrive(m);
     m.input = relayInput(m, this.hub, {
       maxLine: this.ctx.maxLine,
       bulk: this.ctx.output.relayed !== undefined,
-      held: () => this.flow.paused,
+      held: () => this.flow.paused || m.waiting > 0,
       text: (member, text) => runLine(this, member, text),
       announce: (member) => this.announce(member),
       cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
     });
     conn.addDrainListener(() => this.flow.drained(m));
-    const others = this.members.size - 1;
+    const others = this.hub.names().length - 1;
     this.tell(m, {
       type: "notice",
       kind: "welcome",
@@ -89,7 +100,7 @@ export class Room implements Mode<Member>, RoomActions {
     this.members.remove(m);
     this.flow.forget(m);
     this.delivery.setJson(m, false);
-    if (m.announced) this.hub.leave(m, m.conn?.leaveReason ?? "closed");
+    this.hub.leave(m, m.conn?.leaveReason ?? "closed");
     this.delivery.flush();
   }
 
@@ -123,7 +134,7 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   names(): readonly string[] {
-    return this.members.names();
+    return this.hub.names();
   }
 
   tell(m: Member, event: ChatEvent): void {
@@ -131,10 +142,14 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   rename(m: Member, name: string): void {
-    const old = m.name;
-    this.members.rename(m, name);
-    if (m.announced) this.hub.rename(m, old, name);
-    else this.tell(m, { type: "rename", from: old, to: name, self: true });
+    this.hub.rename(m, name);
+  }
+
+  /** `m` waited for the hub (see Member.waiting): its held lines go on, unless the room is held up. */
+  private release(m: Member): void {
+    if (m.waiting > 0 || this.flow.paused || !m.conn?.isOpen) return;
+    if (m.input?.release() !== false) m.conn.resume("name");
+    this.delivery.flush();
   }
 
   /** Announces a newcomer once: after its first line, or when the grace period ends. */

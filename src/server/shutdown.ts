@@ -22,6 +22,7 @@ export async function shutdown({ listening, mode, connections, ticker }: Running
   await closeAll(connections.all());
   clearInterval(ticker);
   listening.close();
+  await mode.stopped();
 }
 
 async function closeAll(conns: readonly Conn[]): Promise<void> {

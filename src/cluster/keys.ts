@@ -1,0 +1,41 @@
+/**
+ * Where a cluster room lives in Redis. Every key of room R starts with
+ * `chat:{R}:`: the braces are a Redis Cluster hash tag, so one room's keys
+ * share a slot (its scripts may touch them together) and many rooms spread
+ * over a Redis Cluster.
+ */
+export interface RoomKeys {
+  /** Stream: the room's events in the room's one order (lines, joins, leaves, renames). */
+  log: string;
+  /** Hash: `epoch` (when this copy of the room began, ms), `seq` (the last line's number), `guests`. */
+  meta: string;
+  /** Hash: name key (lower case) → `NODE\tSERIAL\tANNOUNCED\tNAME`. */
+  names: string;
+  /** Sorted set: node → when its lease ends (Redis time, ms). */
+  nodes: string;
+  /** Hash: node → the boot id of the process that holds the name. */
+  boots: string;
+  /** The start of per-node keys: `inbox:NODE` (a stream of private messages and kicks), `pub:BOOT`. */
+  prefix: string;
+}
+
+export function roomKeys(room: string): RoomKeys {
+  const prefix = `chat:{${room}}:`;
+  return {
+    log: `${prefix}log`,
+    meta: `${prefix}meta`,
+    names: `${prefix}names`,
+    nodes: `${prefix}nodes`,
+    boots: `${prefix}boots`,
+    prefix,
+  };
+}
+
+export const inboxKey = (keys: RoomKeys, node: string) => `${keys.prefix}inbox:${node}`;
+export const pubKey = (keys: RoomKeys, boot: string) => `${keys.prefix}pub:${boot}`;
+
+/** Room names: like member names, so that keys and listening lines stay readable. */
+const ROOM = /^[A-Za-z0-9_.-]{1,64}$/;
+export function roomProblem(room: string): string | null {
+  return ROOM.test(room) ? null : "a room name is 1–64 letters, digits, '_', '-' and '.'";
+}

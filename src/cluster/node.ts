@@ -1,0 +1,113 @@
+/**
+ * A server's place in a cluster room: connecting, taking a server name
+ * (leased, renewed by `beat`), taking lost servers out (`reap`), and reading
+ * what Redis holds (names, recent lines, how far this server's writes got).
+ */
+import { hostname } from "node:os";
+import { ChatError } from "../errors.ts";
+import { inboxKey, pubKey, type RoomKeys } from "./keys.ts";
+import type { RedisLink, Reply } from "./link.ts";
+import { scripts } from "./scripts.ts";
+import { type Entry, entries } from "./stream.ts";
+
+/** A server's lease: renewed every BEAT_MS; a server whose lease ran out is lost (its members leave). */
+export const LEASE_MS = 4000;
+export const BEAT_MS = 1000;
+
+export interface Registration {
+  node: string;
+  /** When this copy of the room began (ms): changes when Redis lost its data. */
+  epoch: number;
+  /** This boot held the name already (it was not taken for lost meanwhile). */
+  had: boolean;
+}
+
+/** The default server name: the host's, as a name may be written. */
+export function defaultNode(): string {
+  return (
+    hostname()
+      .split(".")[0]
+      ?.replace(/[^A-Za-z0-9_-]/g, "-")
+      .slice(0, 40) || "node"
+  );
+}
+
+/**
+ * Takes the name `want` (or, unless `asked`, `want-2`, `want-3`… when a live
+ * server holds it). A name asked for that a live server holds is waited for
+ * up to `waitMs` (a server restarted at once finds its old lease still
+ * running), then refused.
+ */
+export async function register(
+  link: RedisLink,
+  keys: RoomKeys,
+  want: string,
+  boot: string,
+  asked: boolean,
+  waitMs: number,
+  maxlen: string,
+): Promise<Registration> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    await reap(link, keys, maxlen);
+    const reply = (await scripts.register.run(
+      link,
+      [keys.nodes, keys.boots, keys.meta],
+      [want, boot, String(LEASE_MS), asked ? "1" : "0", keys.prefix],
+    )) as Reply[];
+    const [status, node, epoch, had] = reply.map(String);
+    if (status === "ok") return { node: node ?? want, epoch: Number(epoch), had: had === "1" };
+    if (Date.now() >= deadline) throw new ChatError(`another live server in this room is called ${want}: choose another --node`);
+    await Bun.sleep(500);
+  }
+}
+
+/** Renews the lease; false when this server was taken for lost (it must register again). */
+export async function beat(link: RedisLink, keys: RoomKeys, node: string, boot: string): Promise<boolean> {
+  const reply = await scripts.beat.run(link, [keys.nodes, keys.boots, inboxKey(keys, node)], [node, boot, String(LEASE_MS)]);
+  return Number(reply) === 1;
+}
+
+/** Takes every server whose lease ran out for lost; returns how many. */
+export async function reap(link: RedisLink, keys: RoomKeys, maxlen: string): Promise<number> {
+  return Number(await scripts.reap.run(link, [keys.nodes, keys.boots, keys.names, keys.log], [maxlen]));
+}
+
+/** A stopping server lets go of its name and its members' names. */
+export async function unregister(link: RedisLink, keys: RoomKeys, node: string, boot: string): Promise<void> {
+  await scripts.unregister.run(link, [keys.nodes, keys.boots, keys.names], [node, boot]);
+}
+
+/** The number of this boot's last batch Redis applied (0: none, or Redis lost it). */
+export async function appliedBatch(link: RedisLink, keys: RoomKeys, boot: string): Promise<number> {
+  return Number((await link.call("GET", [pubKey(keys, boot)])) ?? 0) || 0;
+}
+
+/** Every name held in the room, as stored (`NODE\tSERIAL\tANNOUNCED\tNAME`). */
+export async function heldNames(link: RedisLink, keys: RoomKeys): Promise<string[]> {
+  const reply = await link.call("HGETALL", [keys.names]);
+  if (Array.isArray(reply)) return reply.filter((_, i) => i % 2 === 1).map(String);
+  return Object.values((reply ?? {}) as Record<string, unknown>).map(String);
+}
+
+/** The first of `count` guest numbers reserved for this server. */
+export async function reserveGuests(link: RedisLink, keys: RoomKeys, count: number): Promise<number> {
+  return Number(await link.call("HINCRBY", [keys.meta, "guests", String(count)])) - count + 1;
+}
+
+/** The room's last `count` lines (oldest first), and the id of the stream's newest entry ("0-0" when empty). */
+export async function recentLines(link: RedisLink, keys: RoomKeys, count: number): Promise<{ lines: Entry[]; newest: string }> {
+  const lines: Entry[] = [];
+  let newest = "0-0";
+  let before = "+";
+  const page = 1000;
+  while (lines.length < count) {
+    const batch = entries(await link.call("XREVRANGE", [keys.log, before, "-", "COUNT", String(page)]));
+    if (batch.length === 0) break;
+    if (newest === "0-0") newest = batch[0]?.id ?? newest;
+    for (const e of batch) if ((e.t === "message" || e.t === "action") && lines.length < count) lines.push(e);
+    if (batch.length < page) break;
+    before = `(${batch[batch.length - 1]?.id}`;
+  }
+  return { lines: lines.reverse(), newest };
+}

@@ -1,0 +1,298 @@
+/**
+ * Cluster mode: one room over several `chat serve` processes sharing a real
+ * redis-server (started for this file on a free loopback port). Each server
+ * is a process, so that it can be killed, stopped and restarted.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { testMember } from "./fixture.ts";
+import { type Cli, cliServer, type RawClient, runToEnd, until } from "./helpers.ts";
+import { freePort, TestRedis } from "./redis.ts";
+
+let redis: TestRedis;
+let rooms = 0;
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+});
+
+afterAll(async () => {
+  await redis.kill();
+});
+
+type Node = Cli & { port: number };
+
+/** A server of `room` (each test gets a room of its own on the shared Redis). */
+function node(room: string, name: string, extra: string[] = []): Promise<Node> {
+  return cliServer(["--redis", redis.url, "--room", room, "--node", name, ...extra]);
+}
+
+const newRoom = () => `r${++rooms}-${process.pid}`;
+const said = (c: RawClient, marker: string) => c.lines.filter((l) => l.includes(marker));
+
+describe("one room over several servers", () => {
+  test("a line said on one server reaches the members on the others, both ways, once", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1", ["--json"]);
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    await alice.write("hello from n1\n");
+    await bob.waitLine("alice: hello from n1");
+    await bob.write("hello from n2\n");
+    await alice.waitLine("bob: hello from n2");
+    await bob.write("/who\n");
+    await bob.waitLine("* 4 here: alice (n1), bob (n2), n1 (n1), n2 (n2)");
+    // Each line once, and never back to its sender.
+    expect(said(bob, "hello from n1")).toEqual(["alice: hello from n1"]);
+    expect(said(alice, "hello from n2")).toEqual(["bob: hello from n2"]);
+    expect(said(alice, "hello from n1")).toEqual([]);
+    // --json joins name the server the member is on.
+    const joins = n1
+      .stdout()
+      .split("\n")
+      .filter((l) => l.includes('"type":"join"'))
+      .map((l) => JSON.parse(l) as { name: string; node?: string });
+    expect(joins.find((j) => j.name === "bob")?.node).toBe("n2");
+    expect(joins.find((j) => j.name === "alice")?.node).toBe("n1");
+    expect(n1.stderr()).toMatch(/listening on \S+ \(mode twoway, room r\S+ via redis 127\.0\.0\.1:\d+, node n1\)/);
+    expect(n1.stderr()).toContain("redis connected");
+  });
+
+  test("three senders on three servers at once: every member on every server sees one identical order", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    await using n3 = await node(room, "n3");
+    const ports = [n1.port, n2.port, n3.port];
+    const senders = await Promise.all(ports.map((port, i) => testMember(port, `s${i}`)));
+    const listeners = await Promise.all(ports.map((port, i) => testMember(port, `l${i}`)));
+    const PER = 300;
+    await Promise.all(senders.map((s, i) => s.write(Array.from({ length: PER }, (_, k) => `s${i} line ${k}\n`).join(""))));
+    const lines = (c: RawClient) => c.lines.filter((l) => / line \d+$/.test(l));
+    for (const l of listeners) await until(() => lines(l).length >= 3 * PER, "every line", 30_000);
+    const orders = listeners.map(lines);
+    expect(orders[0]).toHaveLength(3 * PER);
+    expect(orders[1]).toEqual(orders[0] ?? []);
+    expect(orders[2]).toEqual(orders[0] ?? []);
+    // Each sender's lines in the order sent.
+    for (let i = 0; i < 3; i++) {
+      const mine = (orders[0] ?? []).filter((l) => l.startsWith(`s${i}: `));
+      expect(mine).toEqual(Array.from({ length: PER }, (_, k) => `s${i}: s${i} line ${k}`));
+    }
+    for (const c of [...senders, ...listeners]) c.close();
+  }, 60_000);
+
+  test("a 20,000-line flood across servers: nothing lost, duplicated or reordered", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    await using n3 = await node(room, "n3");
+    using sender = await testMember(n1.port, "flood");
+    const receivers = await Promise.all([n1.port, n2.port, n3.port].map((port, i) => testMember(port, `r${i}`)));
+    // Members of their servers once greeted: every line said from now on is theirs.
+    const N = 20_000;
+    const expected = Array.from({ length: N }, (_, i) => `flood: line ${i} ${"x".repeat(i % 50)}`);
+    await sender.write(Array.from({ length: N }, (_, i) => `line ${i} ${"x".repeat(i % 50)}\n`).join(""), 60_000);
+    for (const r of receivers) {
+      await until(() => r.lines.filter((l) => l.startsWith("flood: ")).length >= N, "the whole flood", 60_000);
+      expect(r.lines.filter((l) => l.startsWith("flood: "))).toEqual(expected);
+      r.close();
+    }
+  }, 120_000);
+});
+
+describe("names, private messages and kicks across servers", () => {
+  test("names are unique across servers; /msg reaches only its target; the console's /kick reaches another server", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    using carol = await testMember(n2.port, "carol");
+    await alice.waitLine("* carol joined");
+    await carol.write("/nick ALICE\n");
+    await carol.waitLine("! the name alice is taken");
+    await bob.write("/msg alice psst\n");
+    await alice.waitLine("bob -> alice: psst");
+    await bob.waitLine("bob -> alice: psst");
+    await bob.write("/msg nobody hi\n");
+    await bob.waitLine("! no one called nobody is here");
+    n1.write("/kick bob\n");
+    await bob.waitLine("! you were kicked");
+    await bob.waitClosed();
+    await alice.waitLine("* bob was kicked");
+    await carol.waitLine("* bob was kicked");
+    // The name is free again, on any server.
+    await alice.write("/nick bob\n");
+    await alice.waitLine("* alice is now bob");
+    expect(said(carol, "psst")).toEqual([]);
+  }, 30_000);
+
+  test("history comes from Redis and survives a restart of every server", async () => {
+    const room = newRoom();
+    const n1 = await node(room, "n1");
+    const n2 = await node(room, "n2");
+    {
+      using alice = await testMember(n1.port, "alice");
+      using bob = await testMember(n2.port, "bob");
+      for (let i = 0; i < 5; i++) await alice.write(`kept ${i}\n`);
+      await bob.waitLine("alice: kept 4");
+    }
+    for (const n of [n1, n2]) {
+      n.kill("SIGTERM");
+      expect(await n.exited).toBe(0);
+    }
+    await using n3 = await node(room, "n3", ["--history", "3"]);
+    using newcomer = await testMember(n3.port);
+    await newcomer.waitLine("alice: kept 4");
+    expect(newcomer.lines.filter((l) => l.startsWith("alice: "))).toEqual(["alice: kept 2", "alice: kept 3", "alice: kept 4"]);
+  }, 30_000);
+
+  test("two rooms on one Redis stay apart", async () => {
+    const a = newRoom();
+    const b = newRoom();
+    await using n1 = await node(a, "n1");
+    await using n2 = await node(b, "n2");
+    await using n3 = await node(a, "n3");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "alice");
+    using carol = await testMember(n3.port, "carol");
+    await alice.waitLine("* carol joined");
+    await alice.write("for room a only\n");
+    await carol.waitLine("alice: for room a only");
+    await bob.write("/who\n");
+    await bob.waitLine(/^\* 2 here: /);
+    expect(said(bob, "room a")).toEqual([]);
+    expect(bob.lines).toContain("* 2 here: alice (n2), n2 (n2)");
+  }, 30_000);
+});
+
+describe("servers that stop or die", () => {
+  test("SIGTERM: the others see its members leave at once", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    const n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    const t0 = Date.now();
+    n2.kill("SIGTERM");
+    await alice.waitLine("* bob left");
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await n2.exited).toBe(0);
+    await bob.waitClosed();
+    await alice.waitLine("* n2 left");
+  }, 20_000);
+
+  test("SIGKILL: its members are shown leaving within 10 s and their names are free", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using _bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    const t0 = Date.now();
+    n2.kill("SIGKILL");
+    await alice.waitLine("* bob left (server lost)", 10_000);
+    const noticed = Date.now() - t0;
+    expect(noticed).toBeLessThan(10_000);
+    using again = await testMember(n1.port, "bob");
+    await again.write("/who\n");
+    await again.waitLine(/^\* 3 here: alice \(n1\), bob \(n1\), n1 \(n1\)$/);
+  }, 30_000);
+
+  test("SIGSTOP past the lease, then SIGCONT: taken for lost, then back; a name taken meanwhile is renamed and told", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    using dave = await testMember(n2.port, "dave");
+    await alice.waitLine("* dave joined");
+    n2.kill("SIGSTOP");
+    await alice.waitLine("* bob left (server lost)", 10_000);
+    await alice.waitLine("* dave left (server lost)", 10_000);
+    await alice.write("/nick dave\n");
+    await alice.waitLine("* alice is now dave");
+    n2.kill("SIGCONT");
+    await alice.waitLine("* bob joined", 10_000);
+    // dave's name went to another member meanwhile: the one coming back is renamed, and told.
+    const renamed = await dave.waitLine(/^! the name dave was taken on another server: you are now guest-\d+$/, 10_000);
+    const guest = /guest-\d+/.exec(renamed)?.[0] ?? "";
+    await alice.waitLine(`* ${guest} joined`, 10_000);
+    await bob.write("back again\n");
+    await alice.waitLine("bob: back again");
+    // Nobody on the server that came back was told it left.
+    expect(said(bob, "left")).toEqual([]);
+  }, 40_000);
+});
+
+describe("Redis lost and back", () => {
+  test("killed and restarted empty under a busy room: servers stay up, members stay and are told, no line disappears silently", async () => {
+    await using own = await TestRedis.start();
+    const room = newRoom();
+    await using n1 = await cliServer(["--redis", own.url, "--room", room, "--node", "n1"]);
+    await using n2 = await cliServer(["--redis", own.url, "--room", room, "--node", "n2"]);
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    for (let i = 0; i < 50; i++) await alice.write(`busy ${i}\n`);
+    await own.kill();
+    await alice.waitLine("* lost the link to the rest of the room; reconnecting", 10_000);
+    await bob.waitLine("* lost the link to the rest of the room; reconnecting", 10_000);
+    await n1.waitErr(/redis link lost: /);
+    await alice.write("said while redis was away\n");
+    await own.run();
+    await alice.waitLine("* link restored", 15_000);
+    await bob.waitLine("* link restored", 15_000);
+    await n2.waitErr(/redis link restored/);
+    await bob.waitLine("alice: said while redis was away", 10_000);
+    await bob.waitLine(/redis lost the room's state/);
+    await bob.write("and after\n");
+    await alice.waitLine("bob: and after", 10_000);
+    // Every line said before the loss arrived once, in order.
+    const busy = bob.lines.filter((l) => l.startsWith("alice: busy "));
+    expect(busy).toEqual(Array.from({ length: 50 }, (_, i) => `alice: busy ${i}`));
+    expect(alice.closedAt).toBeNull();
+    expect(bob.closedAt).toBeNull();
+    // The room knows both again.
+    await alice.write("/who\n");
+    await alice.waitLine("* 4 here: alice (n1), bob (n2), n1 (n1), n2 (n2)", 10_000);
+  }, 60_000);
+});
+
+describe("starting", () => {
+  test("Redis unreachable: one line, exit 1, promptly", async () => {
+    const port = freePort();
+    const t0 = Date.now();
+    const result = await runToEnd(["serve", "--port", "0", "--redis", `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`error: cannot connect to redis at 127.0.0.1:${port}: connection refused`);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test("the password is never printed", async () => {
+    await using locked = await TestRedis.start(["--requirepass", "s3cret-pw"]);
+    await using n1 = await cliServer(["--redis", `redis://:s3cret-pw@127.0.0.1:${locked.port}`, "--node", "n1"]);
+    expect(n1.stderr()).toContain(`via redis 127.0.0.1:${locked.port}, node n1)`);
+    const wrong = await runToEnd(["serve", "--port", "0", "--redis", `redis://:wrong-pw@127.0.0.1:${locked.port}`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`cannot connect to redis at 127.0.0.1:${locked.port}`);
+    for (const text of [n1.stderr(), n1.stdout(), wrong.stderr, wrong.stdout]) {
+      expect(text).not.toContain("s3cret-pw");
+      expect(text).not.toContain("wrong-pw");
+    }
+  }, 20_000);
+
+  test.each([
+    [["--redis", "redis://127.0.0.1:1", "--mode", "echo"], "--redis is for a room (--mode twoway), not --mode echo"],
+    [["--redis", "http://127.0.0.1:1"], "invalid --redis: http: is not redis: or rediss:"],
+    [["--room", "main"], "--room goes with --redis"],
+    [["--redis", "redis://127.0.0.1:1", "--room", "a b"], "invalid --room: a room name is 1–64 letters, digits, '_', '-' and '.'"],
+  ])("usage errors exit 2: %p", async (args, message) => {
+    const result = await runToEnd(["serve", "--port", "0", ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
