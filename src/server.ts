@@ -70,7 +70,13 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   const idleMs = options.idleTimeoutMs ?? SERVE_DEFAULTS.idleTimeoutMs;
   const status = options.onStatus ?? (() => {});
   const mode = createMode(modeName, modeContext(options), () => (options.onStopRequest ?? (() => void handle.close()))(), options.cluster);
-  await mode.start();
+  try {
+    await mode.start();
+  } catch (error) {
+    // A room that could not join its cluster lets go of what it took.
+    await mode.stopped().catch(() => {});
+    throw error;
+  }
   const idle = new IdleSweep(idleMs, (conn) => {
     status(`${conn.peer} timed out`);
     mode.expire(conn, formatDuration(idleMs));

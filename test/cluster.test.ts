@@ -168,6 +168,53 @@ describe("names, private messages and kicks across servers", () => {
   }, 30_000);
 });
 
+describe("ids and servers' names", () => {
+  test("line ids agree on every server: a client may ask another server for what came after one", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await bob.write("/events json\n");
+    await bob.waitLine(/"type":"ready"/);
+    for (const text of ["one", "two", "three"]) await alice.write(`${text}\n`);
+    await bob.waitLine(/"text":"three"/);
+    const ids = bob.lines.filter((l) => l.includes('"type":"message"')).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids).toHaveLength(3);
+    using carol = await testMember(n1.port, "carol");
+    await carol.write(`/events json after=${ids[0]}\n`);
+    const ready = JSON.parse(await carol.waitLine(/"type":"ready"/)) as { replay: number; complete: boolean };
+    expect([ready.replay, ready.complete]).toEqual([2, true]);
+    await carol.waitLine(/"text":"three"/);
+    const replayed = carol.lines.filter((l) => l.includes('"type":"message"')).map((l) => JSON.parse(l) as { id: string; text: string });
+    expect(replayed.map((r) => [r.id, r.text])).toEqual([
+      [ids[1], "two"],
+      [ids[2], "three"],
+    ]);
+  }, 20_000);
+
+  test("servers get distinct names by default; a name asked for that a live server holds is refused; so is a console name taken", async () => {
+    const room = newRoom();
+    await using n1 = await cliServer(["--redis", redis.url, "--room", room]);
+    await using n2 = await cliServer(["--redis", redis.url, "--room", room]);
+    const first = /node (\S+)\)/.exec(n1.stderr())?.[1] ?? "";
+    expect(first).not.toBe("");
+    expect(n2.stderr()).toContain(`node ${first}-2)`);
+    using alice = await testMember(n1.port, "alice");
+    await alice.write("/who\n");
+    await alice.waitLine(new RegExp(`^\\* 3 here: alice \\(${first}\\), ${first} \\(${first}\\), ${first}-2 \\(${first}-2\\)$`));
+    const taken = await runToEnd(["serve", "--port", "0", "--redis", redis.url, "--room", room, "--node", "other", "--name", "alice"]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("the name alice is taken in this room: choose another --name");
+    const busy = await runToEnd(["serve", "--port", "0", "--redis", redis.url, "--room", room, "--node", first]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`another live server in this room is called ${first}: choose another --node`);
+    // The console that could not join left nothing behind.
+    await alice.write("/who\n");
+    await until(() => alice.lines.filter((l) => l.startsWith("* 3 here: ")).length === 2, "a second /who");
+  }, 30_000);
+});
+
 describe("servers that stop or die", () => {
   test("SIGTERM: the others see its members leave at once", async () => {
     const room = newRoom();

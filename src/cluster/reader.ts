@@ -30,6 +30,8 @@ export class StreamReader {
   /** The last entry applied from the room's stream, and from the inbox. */
   logAt = "0-0";
   inboxAt = "0-0";
+  /** The link a read loop runs on: one loop at a time (a server that registers again keeps its loop). */
+  private running: RedisLink | null = null;
 
   constructor(
     private readonly keys: RoomKeys,
@@ -44,6 +46,16 @@ export class StreamReader {
 
   /** Reads until `link` drops or `going()` says stop; `node()` names the inbox. */
   async run(link: RedisLink, node: () => string, going: () => boolean): Promise<void> {
+    if (this.running === link) return;
+    this.running = link;
+    try {
+      await this.loop(link, node, going);
+    } finally {
+      if (this.running === link) this.running = null;
+    }
+  }
+
+  private async loop(link: RedisLink, node: () => string, going: () => boolean): Promise<void> {
     while (link.down === null && going()) {
       if (this.target.behind()) {
         await Bun.sleep(BEHIND_POLL_MS);
