@@ -187,10 +187,7 @@ describe("ids and servers' names", () => {
     expect([ready.replay, ready.complete]).toEqual([2, true]);
     await carol.waitLine(/"text":"three"/);
     const replayed = carol.lines.filter((l) => l.includes('"type":"message"')).map((l) => JSON.parse(l) as { id: string; text: string });
-    expect(replayed.map((r) => [r.id, r.text])).toEqual([
-      [ids[1], "two"],
-      [ids[2], "three"],
-    ]);
+    expect(replayed.map((r) => `${r.id} ${r.text}`)).toEqual([`${ids[1]} two`, `${ids[2]} three`]);
   }, 20_000);
 
   test("servers get distinct names by default; a name asked for that a live server holds is refused; so is a console name taken", async () => {

@@ -107,6 +107,9 @@ function cidrs(raw: readonly string[], flag: string): Cidr[] {
   });
 }
 
+/** `--timeout 0`: a day stands for no limit (the client needs a number). */
+const NO_LIMIT_MS = 24 * 3600 * 1000;
+
 /** `--redis`, `--room`, `--node`: what a cluster room needs, checked (usage errors exit 2). */
 export function clusterArgs(args: ParsedArgs<typeof serveArgs>, mode: string): ClusterArgs | undefined {
   if (!args.redis) {
@@ -120,7 +123,7 @@ export function clusterArgs(args: ParsedArgs<typeof serveArgs>, mode: string): C
   if (roomIssue) throw new UsageError(`invalid --room: ${roomIssue}`);
   const node = args.node;
   if (node !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(node)) throw new UsageError("invalid --node: 1–40 letters, digits, '_' and '-'");
-  return { redis: parseRedisUrl(args.redis), room, node, timeoutMs: durationArg(args.timeout, "--timeout") || CONNECT_TIMEOUT_MS };
+  return { redis: parseRedisUrl(args.redis), room, node, timeoutMs: durationArg(args.timeout, "--timeout") || NO_LIMIT_MS };
 }
 
 export interface ClusterArgs {
