@@ -81,9 +81,9 @@ export const serveArgs = {
   },
   timeout: {
     type: "string",
-    default: String(CONNECT_TIMEOUT_MS / 1000),
+    default: `${CONNECT_TIMEOUT_MS / 1000}s`,
     valueHint: "time",
-    description: "With --redis: how long connecting to Redis may take",
+    description: "With --redis: how long connecting to Redis may take (0 = no limit)",
   },
   "tls-cert": { type: "string", valueHint: "file", description: "Serve TLS with this certificate (PEM); needs --tls-key" },
   "tls-key": { type: "string", valueHint: "file", description: "Private key (PEM) for --tls-cert" },
