@@ -11,6 +11,8 @@ import type { TokenBucket } from "./bucket.ts";
 import type { Conn } from "./conn.ts";
 
 const LF = 0x0a;
+/** The longest timer there is (a longer one fires at once): a longer wait is rearmed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Throttle {
   private timer: Timer | null = null;
@@ -60,7 +62,7 @@ export class Throttle {
     for (const bucket of this.buckets) wait = Math.max(wait, bucket.wait(now));
     if (wait === 0) return;
     this.conn.pause("rate");
-    this.timer = setTimeout(this.refilled, wait);
+    this.timer = setTimeout(this.refilled, Math.min(wait, MAX_TIMER_MS));
   }
 
   private readonly refilled = () => {
