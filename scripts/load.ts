@@ -62,6 +62,14 @@ export class ServerProcess {
     return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
   }
 
+  /** CPU time the server has used so far, user and system, in ms (`/proc/PID/stat`, 100 ticks a second). */
+  cpuMs(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+    // Fields after the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+
   fds(): number {
     return readdirSync(`/proc/${this.pid}/fd`).length;
   }
@@ -181,6 +189,14 @@ export class Peer {
       };
     });
   }
+}
+
+/** A room participant, renamed to `name`. */
+export async function roomMember(port: number, name: string, options: PeerOptions = {}): Promise<Peer> {
+  const peer = await Peer.connect(port, { keepLines: true, ...options });
+  await peer.write(`/nick ${name}\n`);
+  await waitFor(() => peer.lines.includes(`* you are now ${name}`), `${name}'s rename`, 10_000);
+  return peer;
 }
 
 /** Opens `count` connections at once. */

@@ -3,19 +3,27 @@
  * first when missing or older than src/) one fresh process per case, and
  * prints a Markdown table of each case's peak server RSS (VmHWM) and outcome.
  * Load comes from this process (and python3 for resets), never the server's.
- * Exits 1 when a case fails. Not part of `npm test`: it takes a minute.
+ * Exits 1 when a case fails. Not part of `npm test`: it takes about a minute and a half.
  *
  *   bun scripts/reliability.ts [--no-build] [CASE-NAME-SUBSTRING...]
+ *
+ * CHAT_WHO_ROOM=N sets the members of the `/who` case's room (default 2000,
+ * as the connections case). Bigger rooms are dominated by the crowd's own
+ * joins, each a line to every member: at 5,000 they pass the RSS target on a
+ * busy 2-core machine, and at 10,000 they did not settle within two minutes.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { crowd, MiB, Pattern, Peer, type PeerOptions, randomBytes, resets, ServerProcess, waitFor } from "./load.ts";
+import { crowd, MiB, Pattern, Peer, randomBytes, resets, roomMember, ServerProcess, waitFor } from "./load.ts";
+import { commandFlood, EVENTS_JSON, rateFlood, WHO } from "./rate-cases.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BINARY = join(ROOT, "dist/chat");
 /** The target from the hardening issue: peak RSS of the server under each case. */
 const RSS_TARGET = 200 * MiB;
 const MAX_LINE = 4096;
+/** Members of the room the `/who` flood is measured in. */
+const WHO_ROOM = Number(process.env.CHAT_WHO_ROOM ?? 2000);
 
 interface Outcome {
   ok: boolean;
@@ -31,14 +39,6 @@ interface Case {
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
-
-/** A room participant, renamed to `name`. */
-async function roomMember(port: number, name: string, options: PeerOptions = {}): Promise<Peer> {
-  const peer = await Peer.connect(port, { keepLines: true, ...options });
-  await peer.write(`/nick ${name}\n`);
-  await waitFor(() => peer.lines.includes(`* you are now ${name}`), `${name}'s rename`, 10_000);
-  return peer;
-}
 
 async function longLine(server: ServerProcess, twoway: boolean): Promise<Outcome> {
   const watcher = twoway ? await roomMember(server.port, "watcher") : null;
@@ -231,6 +231,9 @@ const CASES: Case[] = [
   { name: "random binary blobs", mode: "twoway", run: (s) => randomBlobs(s, "twoway") },
   { name: "random binary blobs", mode: "echo", run: (s) => randomBlobs(s, "echo") },
   { name: "random binary blobs", mode: "oneway", run: (s) => randomBlobs(s, "oneway") },
+  { name: "2,000 /who from one member", mode: "twoway", run: (s) => commandFlood(s, WHO_ROOM, WHO) },
+  { name: "2,000 /events json from one member", mode: "twoway", run: (s) => commandFlood(s, 100, EVENTS_JSON) },
+  { name: "100,000-line flood, --rate-limit 10/1s", mode: "twoway", args: ["--rate-limit", "10/1s"], run: (s) => rateFlood(s, 10, 5000) },
 ];
 
 interface Row {

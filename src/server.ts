@@ -9,6 +9,7 @@ import { SERVE_DEFAULTS } from "./defaults.ts";
 import { echoMode } from "./modes/echo.ts";
 import { type BoundMode, bindMode, type ModeContext, type ModeName, type ModeOutput } from "./modes/mode.ts";
 import { onewayMode } from "./modes/oneway.ts";
+import type { Rate } from "./net/bucket.ts";
 import type { Cidr } from "./net/cidr.ts";
 import { Room } from "./room/room.ts";
 import { Connections } from "./server/connections.ts";
@@ -35,6 +36,8 @@ export interface ServeOptions extends ListenOptions {
   /** The console participant's name (twoway). */
   name?: string;
   history?: number;
+  /** Lines a client may send (twoway: say; oneway: print), kept by flow control; none: no limit. */
+  rateLimit?: Rate;
   /** The conversation: lines received, room traffic, joins and leaves (see ModeOutput). */
   output?: ModeOutput;
   /** Status: refused connections and the like. */
@@ -125,6 +128,7 @@ function modeContext(options: ServeOptions): ModeContext {
     maxQueue: options.maxQueue ?? SERVE_DEFAULTS.maxQueue,
     name: options.name ?? options.cluster?.nodeName ?? SERVE_DEFAULTS.name,
     history: options.history ?? SERVE_DEFAULTS.history,
+    rateLimit: options.rateLimit,
   };
 }
 

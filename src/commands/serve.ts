@@ -14,7 +14,7 @@ import type { ServerConsole } from "../server-console.ts";
 import { ServerOutput } from "../server-output.ts";
 import { formatSize } from "../text/units.ts";
 import { tlsFingerprint } from "../tls.ts";
-import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, sizeArg, transportArgs } from "./shared.ts";
+import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, rateArg, sizeArg, transportArgs } from "./shared.ts";
 
 export const serveArgs = {
   port: { type: "string", alias: "p", default: String(SERVE_DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
@@ -58,6 +58,12 @@ export const serveArgs = {
     default: String(SERVE_DEFAULTS.idleTimeoutMs / 1000),
     valueHint: "time",
     description: "Disconnect a client with no complete line this long (90, 500ms, 30s, 5m, 1h; 0 = never)",
+  },
+  "rate-limit": {
+    type: "string",
+    default: "0",
+    valueHint: "lines/time",
+    description: "Lines a client may send: 5/1s is 5 at once, then one per 200ms; more wait, never dropped (twoway, oneway; 0 = no limit)",
   },
   allow: { type: "string", valueHint: "cidr", description: "Accept only these addresses (repeatable), e.g. 192.168.1.0/24" },
   deny: { type: "string", valueHint: "cidr", description: "Refuse these addresses (repeatable)" },
@@ -155,6 +161,7 @@ export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly s
     maxLine: sizeArg(args["max-line"], "--max-line", MIN_MAX_LINE),
     maxQueue: sizeArg(args["max-queue"], "--max-queue", MIN_MAX_QUEUE),
     idleTimeoutMs: durationArg(args["idle-timeout"], "--idle-timeout"),
+    rateLimit: rateArg(args["rate-limit"], "--rate-limit"),
     allow: cidrs(raw, "allow"),
     deny: cidrs(raw, "deny"),
     tls:
@@ -175,6 +182,8 @@ export default defineCommand({
     const clustered = clusterArgs(args, mode);
     // In a cluster the console is named after its server unless --name says otherwise.
     if (clustered && !given(rawArgs, "name", "n")) options.name = undefined;
+    if (options.rateLimit && mode === "echo")
+      logger.warn("--rate-limit does not apply to --mode echo (an echo answers bytes as they come)");
     const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
     const logMax = sizeArg(args["log-max"], "--log-max", 0);
     const out = new ServerOutput(mode, style, args.log ? openLog(args.log, logMax) : undefined);

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import { UsageError } from "../errors.ts";
 import { parsePort } from "../net/address.ts";
-import { parseDuration, parseSize } from "../text/units.ts";
+import type { Rate } from "../net/bucket.ts";
+import { parseDuration, parseRate, parseSize } from "../text/units.ts";
 
 export const outputArgs = {
   json: { type: "boolean", description: "Write one JSON object per line on stdout (for scripts and bots)" },
@@ -71,6 +72,14 @@ export function durationArg(text: string, flag: string): number {
   const ms = parseDuration(text);
   if (ms === null) throw new UsageError(`invalid ${flag}: ${text} (expected a duration like 90, 500ms, 30s, 5m, 1h)`);
   return ms;
+}
+
+/** LINES/DURATION, or undefined for `0` (no limit). */
+export function rateArg(text: string, flag: string): Rate | undefined {
+  if (text.trim() === "0") return undefined;
+  const rate = parseRate(text);
+  if (!rate) throw new UsageError(`invalid ${flag}: ${text} (expected lines per time like 5/1s, 100/1m; 0 = no limit)`);
+  return rate;
 }
 
 export function countArg(text: string, flag: string, min = 0): number {

@@ -10,7 +10,9 @@ import { QUEUE_HIGH_WATER, QUEUE_LOW_WATER } from "../defaults.ts";
 import { lineMode, type Printed } from "./line-mode.ts";
 import type { Mode, ModeContext } from "./mode.ts";
 
-export function echoMode(ctx: ModeContext): Mode<Printed> {
+export function echoMode(context: ModeContext): Mode<Printed> {
+  // No --rate-limit: an echo answers bytes as they come, before a line ends, and costs only its sender.
+  const ctx = { ...context, rateLimit: undefined };
   return lineMode(ctx, {
     opened(conn) {
       conn.addDrainListener(() => {

@@ -1,5 +1,6 @@
 /** The interface every server mode implements; the server owns sockets, a mode owns what they mean. */
 import type { ChatEvent } from "../events.ts";
+import type { Rate } from "../net/bucket.ts";
 import type { Conn } from "../net/conn.ts";
 
 export const MODES = ["twoway", "echo", "oneway"] as const;
@@ -52,6 +53,8 @@ export interface ModeContext {
   /** Twoway: the console participant's name and how many lines newcomers get. */
   name: string;
   history: number;
+  /** `--rate-limit`: lines a client may send (a room member say, oneway print), kept by flow control; none: no limit. */
+  rateLimit?: Rate;
 }
 
 /**

@@ -14,8 +14,8 @@ import type { LeaveReason } from "../events.ts";
 import { copyOf } from "../text/bytes.ts";
 import { COALESCE_BYTES, OutQueue, WRITE_ALONE_BYTES } from "./out-queue.ts";
 
-/** Who stopped reading from a connection; reading resumes when no one holds it. */
-export type PauseReason = "flow" | "room" | "output" | "name";
+/** Who stopped reading from a connection; reading resumes when no one holds it ("rate": see Throttle). */
+export type PauseReason = "flow" | "room" | "output" | "name" | "rate";
 
 export interface ConnRef {
   conn: Conn | null;

@@ -122,16 +122,18 @@ export class RoomFlow {
    * The room flows again: each member's lines held back mid-read go out
    * first, then its socket is read again; a line that congests the room again
    * stops this, and the members not reached stay paused until next time.
+   * A member whose lines stop for its own rate limit is paused for that too
+   * (see Throttle), and released by it: the room's hold on it ends here.
    */
   private release(): void {
     if (this.releasing) return;
     this.releasing = true;
     for (const m of this.members) {
       if (this.paused) break;
-      const done = m.input?.release() !== false;
+      m.input?.release();
       // Sending what it released may congest the room again (watch runs per batch).
       this.flush();
-      if (done && !this.paused) m.conn?.resume("room");
+      if (!this.paused) m.conn?.resume("room");
     }
     this.releasing = false;
   }

@@ -2,12 +2,15 @@
  * A member's bytes on their way into the room: framed into lines (LineInput);
  * a plain line (said text, nothing to decode) goes to the hub as bytes, many
  * at once when the server prints bytes too; anything else (a command, a line
- * to sanitise) is decoded and handed to the commands.
+ * to sanitise) is decoded and handed to the commands. Each line takes its
+ * token (rate.ts); over a limit the member's lines wait.
  */
 import { LineInput } from "../modes/input.ts";
+import type { Rate } from "../net/bucket.ts";
 import { decodeLine, isPlain } from "../text/sanitize.ts";
 import type { Hub } from "./hub.ts";
 import type { Member } from "./members.ts";
+import { MemberRate } from "./rate.ts";
 
 const SLASH = 0x2f;
 const SPACE = 0x20;
@@ -35,20 +38,36 @@ export interface RelayOptions {
   announce: (m: Member) => void;
   /** The line was longer than --max-line and was cut. */
   cut: (m: Member) => void;
+  /** `--rate-limit`: lines a member may say (commands have their own limit: rate.ts). */
+  rateLimit?: Rate;
+  /** Lines a limit held back were handed over: send what they said. */
+  released: () => void;
 }
 
 /** The input of member `m`: each line it sends, to the hub or to the commands. */
 export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInput {
+  // The room holds lines back while it is congested; then RoomFlow releases them, not the rate.
+  const release = () => {
+    if (options.held()) return;
+    input.release();
+    options.released();
+  };
+  const rate = m.conn ? new MemberRate(m.conn, options.rateLimit, release) : null;
   const line = (bytes: Uint8Array, start: number, end: number, cut: boolean) => {
     if (cut) options.cut(m);
     if (!plainSaying(bytes, start, end)) {
-      options.text(m, decodeLine(bytes.subarray(start, end)));
+      const text = decodeLine(bytes.subarray(start, end));
+      rate?.typed(text);
+      options.text(m, text);
       return;
     }
+    rate?.said();
     options.announce(m);
     hub.sayPlain(m, bytes, start, end);
   };
   // A newcomer's first line goes one at a time: it announces the newcomer first.
   const lines = (bytes: Uint8Array, start: number, end: number) => (m.announced ? hub.sayPlainLines(m, bytes, start, end) : start);
-  return new LineInput(options.maxLine, line, options.held, options.bulk ? lines : undefined);
+  const bulk = options.bulk ? (rate?.limitBulk(lines) ?? lines) : undefined;
+  const input = new LineInput(options.maxLine, line, rate ? () => options.held() || rate.out : options.held, bulk);
+  return input;
 }

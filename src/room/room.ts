@@ -69,6 +69,8 @@ export class Room implements Mode<Member>, RoomActions {
       text: (member, text) => runLine(this, member, text),
       announce: (member) => this.announce(member),
       cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
+      rateLimit: this.ctx.rateLimit,
+      released: () => this.delivery.flush(),
     });
     conn.addDrainListener(() => this.flow.drained(m));
     const others = this.hub.names().length - 1;

@@ -61,10 +61,10 @@ export class IdleSweep {
         client.lastRead = now;
         continue;
       }
-      // Not read because of others (a congested room, a full stdout) is not silence, and a paused
-      // client could not be heard until it was resumed; an echo client paused because it does not
-      // read its echo is idle.
-      const heldBack = conn.pausedFor("room") || conn.pausedFor("output");
+      // Not read because of others (a congested room, a full stdout) or of its rate limit (its lines
+      // wait) is not silence, and a paused client could not be heard until it was resumed; an echo
+      // client paused because it does not read its echo is idle.
+      const heldBack = conn.pausedFor("room") || conn.pausedFor("output") || conn.pausedFor("rate");
       if (conn.isOpen && !heldBack && now - Math.max(client.lastRead, conn.resumedAt) >= this.idleMs) this.expire(conn);
     }
   }

@@ -1,4 +1,4 @@
-/** Parsers for human-friendly durations (`90`, `500ms`, `30s`, `5m`, `1h`) and sizes (`4096`, `64k`, `1m`). */
+/** Parsers for human-friendly durations (`90`, `500ms`, `30s`, `5m`, `1h`), sizes (`4096`, `64k`, `1m`) and rates (`5/1s`). */
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -8,6 +8,22 @@ export function parseDuration(text: string): number | null {
   if (!match) return null;
   const ms = Number(match[1]) * (DURATION_MS[match[2] ?? "s"] ?? 1000);
   return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+const RATE = /^(\d+)\/(\S+)$/;
+
+/**
+ * `LINES/DURATION` (`5/1s`, `100/1m`, `10/500ms`; a bare unit is one of it: `5/s`), or null when
+ * the text is not one, or LINES or DURATION is 0.
+ */
+export function parseRate(text: string): { lines: number; periodMs: number } | null {
+  const match = RATE.exec(text.trim().toLowerCase());
+  if (!match) return null;
+  const lines = Number(match[1]);
+  const period = match[2] ?? "";
+  const periodMs = parseDuration(/^\d/.test(period) ? period : `1${period}`);
+  if (!Number.isSafeInteger(lines) || lines < 1 || periodMs === null || periodMs < 1) return null;
+  return { lines, periodMs };
 }
 
 const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/;
@@ -35,4 +51,9 @@ export function formatDuration(ms: number): string {
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** `5/1s`: a rate as `parseRate` reads it. */
+export function formatRate(rate: { lines: number; periodMs: number }): string {
+  return `${rate.lines}/${formatDuration(rate.periodMs)}`;
 }
