@@ -76,11 +76,13 @@ export class TextInput extends LineInput {
 /**
  * Echo and oneway: each line a client sends is printed as `PEER: TEXT`,
  * straight from its bytes when the server has a line writer, otherwise as a
- * `message` event.
+ * `message` event. Null when the line writer says its lines go nowhere
+ * (stdout is /dev/null and there is no --log): nothing to frame.
  */
-export function printedLines(ctx: ModeContext, conn: Conn): LineInput {
-  const printer = ctx.output.lines?.(conn.peer);
-  if (printer) {
+export function printedLines(ctx: ModeContext, conn: Conn): LineInput | null {
+  if (ctx.output.lines) {
+    const printer = ctx.output.lines(conn.peer);
+    if (!printer) return null;
     const maxLine = ctx.maxLine;
     return new LineInput(
       maxLine,
