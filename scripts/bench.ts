@@ -7,20 +7,27 @@
  * table of absolute figures and ratios. 127.0.0.1 only; every run is
  * bounded; about three minutes with the defaults.
  *
- *   bun run bench [--runs 3] [--seconds 3] [--stdout FILE] [--only echo,room,idle,start,print] [--baseline FILE]
+ *   bun run bench [--runs 3] [--seconds 3] [--warmup 1] [--stdout FILE] [--only echo,room,idle,start,print] [--baseline FILE]
+ *
+ * The echo cases run chat with its stdout /dev/null (it then prints
+ * nothing) and, for the streams, chat printing to a regular file beside
+ * `socat -v` doing the same (socat is needed for that comparison: apt-get
+ * install socat). Each echo peer gets `--warmup` unrecorded passes of every
+ * echo case first: a long-running server's steady state is what users meet.
  *
  * `print` times chat's sanitiser on random binary lines in-process beside
  * the same algorithm in C (scripts/bench-print.c, checked to give the same
  * output), next to what 0.8× the bare Bun echo's stream would leave for it.
  *
- * `--stdout FILE`: the chat server prints to FILE (a regular file) instead of
- * /dev/null, to check that the figures hold when printing really writes.
+ * `--stdout FILE`: the chat servers of every case print to FILE (a regular
+ * file) instead of /dev/null.
  */
 import { existsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SANITIZE_GROWTH, sanitizeInto } from "../src/text/sanitize.ts";
+import { PrintingFiles, SOCAT, socatSpec } from "./bench-peers/printing.ts";
 import {
   type Fields,
   machineTicks,
@@ -50,6 +57,7 @@ const { values: opts } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     stdout: { type: "string" },
     only: { type: "string", default: "echo,room,idle,start,print" },
     /** Another chat binary (an earlier build) run beside this one, interleaved: a before/after table. */
@@ -58,23 +66,29 @@ const { values: opts } = parseArgs({
 });
 const RUNS = Math.max(1, Math.min(9, Number(opts.runs) || 3));
 const SECONDS = Math.max(1, Math.min(30, Number(opts.seconds) || 3));
+const WARMUP = Math.max(0, Math.min(3, Number(opts.warmup) || 0));
 const ONLY = new Set((opts.only ?? "").split(","));
 
-const chatSpec = (args: string[], binary = CHAT): ServerSpec => ({
+const chatSpec = (args: string[], binary = CHAT, stdoutFile = opts.stdout): ServerSpec => ({
   cmd: [binary, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
   announce: "stderr",
   pattern: /listening on 127\.0\.0\.1:(\d+)/,
-  stdoutFile: opts.stdout,
+  stdoutFile,
 });
 const peerSpec = (cmd: string[]): ServerSpec => ({ cmd, announce: "stdout", pattern: /listening (\d+)/ });
 const node = Bun.which("node");
 
+const printing = new PrintingFiles();
 const echoPeers: Record<string, ServerSpec> = {
   chat: chatSpec(["--mode", "echo"]),
   bun: peerSpec([process.execPath, join(PEERS, "echo-bun.ts")]),
   ...(node ? { node: peerSpec([node, join(PEERS, "echo-node.mjs")]) } : {}),
   ...(opts.baseline ? { before: chatSpec(["--mode", "echo"], opts.baseline) } : {}),
+  // The printing figures: the streams only.
+  "chat-file": chatSpec(["--mode", "echo"], CHAT, printing.chat),
+  ...(SOCAT ? { socat: socatSpec(SOCAT, printing.socat) } : {}),
 };
+const STREAMS_ONLY = new Set(["chat-file", "socat"]);
 // --history 0: every run's receivers join a room that already relayed the runs before.
 const roomPeers: Record<string, ServerSpec> = {
   "chat-room": chatSpec(["--history", "0"]),
@@ -86,8 +100,11 @@ const roomPeers: Record<string, ServerSpec> = {
 const figures: Record<string, Record<string, number[]>> = {};
 const problems: string[] = [];
 let otherLoadMax = 0;
+/** False during warm-up passes: nothing is noted (problems still are). */
+let recording = true;
 
 function note(peer: string, metric: string, value: number): void {
+  if (!recording) return;
   const byMetric = figures[peer] ?? {};
   figures[peer] = byMetric;
   const runs = byMetric[metric] ?? [];
@@ -99,14 +116,18 @@ function num(fields: Fields, key: string): number {
   return Number(fields[key] ?? Number.NaN);
 }
 
-/** Runs the load generator, measuring what else the machine was doing meanwhile. */
-async function load(args: string[], seconds: number, onLine?: (line: string) => void): Promise<Fields> {
+/**
+ * Runs the load generator, measuring what else the machine was doing meanwhile
+ * (not for a server whose work is done by processes it forks, whose CPU the
+ * load generator does not count as the server's: socat).
+ */
+async function load(args: string[], seconds: number, onLine?: (line: string) => void, forks = false): Promise<Fields> {
   const before = machineTicks();
   const fields = await runLoad([LOAD, ...args], seconds * 1000 + RUN_SLACK_MS, onLine);
   const after = machineTicks();
   const busyPct = (100 * cpus().length * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
   const other = busyPct - num(fields, "server_cpu_pct") - num(fields, "client_cpu_pct");
-  if (Number.isFinite(other)) otherLoadMax = Math.max(otherLoadMax, other);
+  if (Number.isFinite(other) && !forks) otherLoadMax = Math.max(otherLoadMax, other);
   return fields;
 }
 
@@ -127,10 +148,15 @@ type Case = (peer: string, server: Server) => Promise<void>;
  * measured side by side within a run compare fairly, where peers measured
  * one after another would not.
  */
-async function interleaved(peers: Record<string, ServerSpec>, cases: Case[], rss: string): Promise<void> {
+async function interleaved(peers: Record<string, ServerSpec>, cases: Case[], rss: string, warmup = 0): Promise<void> {
   const servers: [string, Server][] = [];
   try {
     for (const [peer, spec] of Object.entries(peers)) servers.push([peer, await startServer(spec)]);
+    recording = false;
+    for (let pass = 0; pass < warmup; pass++) {
+      for (const each of cases) for (const [peer, server] of servers) await step(`${peer} warm-up`, () => each(peer, server));
+    }
+    recording = true;
     for (let run = 0; run < RUNS; run++) {
       for (const each of cases) for (const [peer, server] of servers) await step(`${peer} run ${run + 1}`, () => each(peer, server));
     }
@@ -143,8 +169,19 @@ async function interleaved(peers: Record<string, ServerSpec>, cases: Case[], rss
 const ECHO_CHECKS = ["mismatches", "errors", "connect_failures", "undrained_conns"];
 const echoArgs = (server: Server) => ["--port", String(server.port), "--server-pid", String(server.pid), "--seconds", String(SECONDS)];
 
+/** One echo stream run; a printing peer's output file is emptied after it. */
+async function stream(peer: string, server: Server, extra: string[] = []): Promise<Fields> {
+  const args = ["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384", ...extra];
+  try {
+    return await load(args, SECONDS, undefined, peer === "socat");
+  } finally {
+    printing.clear();
+  }
+}
+
 const echoCases: Case[] = [
   async (peer, server) => {
+    if (STREAMS_ONLY.has(peer)) return;
     const pp = await load(["echo", ...echoArgs(server), "--conns", "100", "--size", "64"], SECONDS);
     note(peer, "pp.msgs", num(pp, "msgs_per_s"));
     note(peer, "pp.p99", num(pp, "p99_us"));
@@ -152,17 +189,14 @@ const echoCases: Case[] = [
     integrity(peer, pp, ECHO_CHECKS);
   },
   async (peer, server) => {
-    const st = await load(["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384"], SECONDS);
+    const st = await stream(peer, server);
     note(peer, "stream.mb", num(st, "mb_per_s"));
     note(peer, "stream.cpu", num(st, "server_cpu_pct"));
     note(peer, "stream.client", num(st, "client_cpu_pct"));
     integrity(peer, st, ECHO_CHECKS);
   },
   async (peer, server) => {
-    const text = await load(
-      ["echo", ...echoArgs(server), "--conns", "10", "--size", "1024", "--stream", "--window", "16384", "--text"],
-      SECONDS,
-    );
+    const text = await stream(peer, server, ["--text"]);
     note(peer, "text.mb", num(text, "mb_per_s"));
     note(peer, "text.client", num(text, "client_cpu_pct"));
     integrity(peer, text, ECHO_CHECKS);
@@ -292,7 +326,8 @@ async function main(): Promise<void> {
   console.error(`bench: ${RUNS} run(s) of ${SECONDS} s per echo case; ${pins}`);
   if (ONLY.has("start")) await startCase();
   if (ONLY.has("print")) await step("print", printCase);
-  if (ONLY.has("echo")) await step("echo", () => interleaved(echoPeers, echoCases, "echo.rss"));
+  if (ONLY.has("echo")) await step("echo", () => interleaved(echoPeers, echoCases, "echo.rss", WARMUP));
+  printing.remove();
   if (ONLY.has("room")) await step("room", () => interleaved(roomPeers, roomCases, "room.rss"));
   if (ONLY.has("idle")) {
     await step("idle chat", () => idleCase("chat", echoPeers.chat as ServerSpec, "hi"));
@@ -320,6 +355,7 @@ function footer(elapsedMs: number): string {
   const lines = [
     "",
     `Medians of ${RUNS} run(s); ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
+    `Echo peers warmed by ${WARMUP} unrecorded pass(es) of every echo case; printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
     `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,
     problems.length === 0
       ? "Integrity: every echoed byte matched; no room line lost, duplicated, reordered or corrupt."

@@ -4,12 +4,23 @@
  * disconnects are status lines on stderr instead. Plain text output with no
  * transcript takes the byte paths: received lines are printed straight from
  * their bytes, with no event or string made per line.
+ *
+ * When stdout is /dev/null (see dev-null.ts) nothing is formatted for it:
+ * with no transcript the modes get an output that takes nothing (echo and
+ * oneway do not even frame lines, a room relays without printing); with
+ * --log the transcript still gets every event. Status lines are unchanged.
  */
+import { isDevNull, STDOUT_FD } from "./dev-null.ts";
 import type { ChatEvent } from "./events.ts";
 import type { LineWriterFactory, ModeName, ModeOutput } from "./modes/mode.ts";
 import { StdoutWriter, status } from "./output.ts";
 import { Printer, type Style, type Transcript } from "./printer.ts";
 import { linePrefix } from "./text/plain-lines.ts";
+
+/** Received lines go nowhere: echo and oneway do not frame them. */
+const NOWHERE: LineWriterFactory = () => null;
+/** A room's relayed lines are not printed (the room still relays them to its members). */
+const NOTHING = () => {};
 
 export class ServerOutput {
   readonly stdout = new StdoutWriter();
@@ -21,10 +32,14 @@ export class ServerOutput {
     mode: ModeName,
     style: Style,
     private readonly log?: Transcript,
+    /** stdout is /dev/null: nothing is printed to it. */
+    readonly discard = isDevNull(STDOUT_FD),
   ) {
-    const event = eventSink(mode, style, this.stdout, (text) => this.print(text), log);
-    const plain = style === "plain" && !log;
-    this.output = plain ? { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout) } : { event };
+    const event = eventSink(mode, style, discard ? null : this.stdout, (text) => this.print(text), log);
+    if (discard) this.output = log ? { event } : { event, lines: NOWHERE, relayed: NOTHING };
+    else if (style === "plain" && !log)
+      this.output = { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout) };
+    else this.output = { event };
   }
 
   /** Conversation text goes through `print` from now on (the console's line editor prints it above its prompt). */
@@ -39,8 +54,8 @@ export class ServerOutput {
   }
 }
 
-/** Conversation events to stdout (text or JSON) and --log; in echo/oneway, connects are status lines. */
-function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text: string) => void, log?: Transcript) {
+/** Conversation events to stdout (text or JSON; `out` null: nowhere) and --log; in echo/oneway, connects are status lines. */
+function eventSink(mode: ModeName, style: Style, out: StdoutWriter | null, print: (text: string) => void, log?: Transcript) {
   const json = style === "json";
   const printer = new Printer(print, { style, serverView: true });
   return (event: ChatEvent) => {
@@ -49,7 +64,7 @@ function eventSink(mode: ModeName, style: Style, out: StdoutWriter, print: (text
       status(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
       return;
     }
-    if (!out.isClosed) printer.event(event);
+    if (out && !out.isClosed) printer.event(event);
   };
 }
 

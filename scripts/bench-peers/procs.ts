@@ -10,6 +10,7 @@ import { cpus } from "node:os";
 const OPEN_FILES = 20_000;
 const LISTEN_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
+const LISTEN_POLL_MS = 20;
 
 /** Server on CPU 0 and load on CPU 1, as the kit in ../shared/bench does, when there are two CPUs and taskset. */
 const PIN = cpus().length >= 2 && Bun.which("taskset") !== null;
@@ -62,31 +63,54 @@ function drainPipe(stream: ReadableStream<Uint8Array>): void {
   })().catch(() => {});
 }
 
+/** Is something listening on 127.0.0.1:`port` (or 0.0.0.0)? Read from /proc/net/tcp, so no connection is made. */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const table = readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1);
+  return table.some((row) => {
+    const [, local, , state] = row.trim().split(/\s+/);
+    return state === "0A" && (local === `0100007F:${hex}` || local === `00000000:${hex}`);
+  });
+}
+
+/** Waits until a server that announces nothing listens on `port`; throws if it exits or the deadline passes. */
+async function waitListening(port: number, exited: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!listening(port)) {
+    if (exited()) throw new Error(`the server exited before listening on port ${port}`);
+    if (Date.now() > deadline) throw new Error(`nothing listening on port ${port} within ${timeoutMs} ms`);
+    await Bun.sleep(LISTEN_POLL_MS);
+  }
+}
+
 export interface ServerSpec {
   cmd: string[];
-  /** Where the listening line appears, and how it names the port (first group). */
-  announce: "stdout" | "stderr";
-  pattern: RegExp;
-  /** Where the server's stdout goes when it is not the announcing stream: /dev/null or a file. */
+  /**
+   * Where the listening line appears, and how `pattern` names the port (first
+   * group); "none": the server says nothing and listens on `port`.
+   */
+  announce: "stdout" | "stderr" | "none";
+  pattern?: RegExp;
+  port?: number;
+  /** Where the server's stdout goes when it is not the announcing stream: /dev/null (the default) or a file. */
   stdoutFile?: string;
+  /** Where its stderr goes when it is not the announcing stream (socat -v prints the traffic there); default a pipe, drained. */
+  stderrFile?: string;
 }
 
 export async function startServer(spec: ServerSpec, wrap = true): Promise<Server> {
   const cmd = wrap ? wrapped(spec.cmd, 0) : spec.cmd;
   const started = performance.now();
-  const quietStdout = spec.stdoutFile ? Bun.file(spec.stdoutFile) : "ignore";
   const proc = Bun.spawn({
     cmd,
     stdin: "ignore",
-    stdout: spec.announce === "stdout" ? "pipe" : quietStdout,
-    stderr: "pipe",
+    stdout: spec.announce === "stdout" ? "pipe" : Bun.file(spec.stdoutFile ?? "/dev/null"),
+    stderr: spec.announce !== "stderr" && spec.stderrFile ? Bun.file(spec.stderrFile) : "pipe",
     env: { ...process.env, NO_COLOR: "1" },
   });
-  const announcing = spec.announce === "stdout" ? proc.stdout : proc.stderr;
-  if (!(announcing instanceof ReadableStream)) throw new Error("no pipe to read the listening line from");
-  let match: RegExpMatchArray;
+  let port: number;
   try {
-    match = await waitForLine(announcing, spec.pattern, LISTEN_TIMEOUT_MS);
+    port = await announced(spec, proc);
   } catch (error) {
     proc.kill("SIGKILL");
     throw error;
@@ -95,7 +119,7 @@ export async function startServer(spec: ServerSpec, wrap = true): Promise<Server
   for (const stream of [proc.stdout, proc.stderr]) if (stream instanceof ReadableStream) drainPipe(stream);
   return {
     pid: proc.pid,
-    port: Number(match[1]),
+    port,
     startMs,
     memory: () => memoryOf(proc.pid),
     async stop() {
@@ -105,6 +129,18 @@ export async function startServer(spec: ServerSpec, wrap = true): Promise<Server
       await proc.exited;
     },
   };
+}
+
+/** The port a starting server listens on: from its listening line, or `spec.port` once it listens there. */
+async function announced(spec: ServerSpec, proc: Bun.Subprocess): Promise<number> {
+  if (spec.announce === "none") {
+    if (spec.port === undefined) throw new Error(`${spec.cmd[0]}: a server that announces nothing needs its port`);
+    await waitListening(spec.port, () => proc.exitCode !== null || proc.signalCode !== null, LISTEN_TIMEOUT_MS);
+    return spec.port;
+  }
+  const announcing = spec.announce === "stdout" ? proc.stdout : proc.stderr;
+  if (!(announcing instanceof ReadableStream) || !spec.pattern) throw new Error("no pipe to read the listening line from");
+  return Number((await waitForLine(announcing, spec.pattern, LISTEN_TIMEOUT_MS))[1]);
 }
 
 /** VmRSS and VmHWM of a process, MiB (0 when /proc has no such process). */

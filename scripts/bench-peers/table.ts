@@ -9,9 +9,13 @@ export type Get = (peer: string, metric: string) => number;
 /** The sum over runs (integrity counters). */
 export type Sum = (peer: string, metric: string) => number;
 
+/** A peer with no column of its own, compared in the target column: its figure and chat's ratio to it are shown there. */
+const OTHER_PEERS = { socat: "socat -v" } as const;
+type OtherPeer = keyof typeof OTHER_PEERS;
+
 interface Target {
   /** Against which peer, and the best/floor ratio of chat to it. */
-  vs: "bun" | "node" | "abs";
+  vs: "bun" | "node" | "abs" | OtherPeer;
   goal: number;
   floor?: number;
 }
@@ -19,6 +23,10 @@ interface Target {
 interface Row {
   label: string;
   metric: string;
+  /** The peer in the chat column, when not chat (or chat-room) itself. */
+  chat?: string;
+  /** A peer with no column, whose figure and chat's ratio to it lead the target column. */
+  beside?: OtherPeer;
   /** Higher is better (throughput) or lower (latency, CPU, memory, time). */
   higher: boolean;
   room?: boolean;
@@ -37,27 +45,43 @@ const ROWS: Row[] = [
     higher: true,
     client: "pp.client",
     targets: [
-      { vs: "bun", goal: 0.9, floor: 0.8 },
-      { vs: "node", goal: 1.4, floor: 1.2 },
+      { vs: "bun", goal: 0.95, floor: 0.9 },
+      { vs: "node", goal: 1.5, floor: 1.3 },
     ],
   },
   { label: "echo: 100 conns ping-pong, p99 µs", metric: "pp.p99", higher: false },
   {
-    label: "echo: stream 10 conns (16 KiB window), MB/s",
+    label: "echo: stream 10 conns (16 KiB window), stdout /dev/null, MB/s",
     metric: "stream.mb",
     higher: true,
     client: "stream.client",
-    targets: [
-      { vs: "bun", goal: 0.9, floor: 0.8 },
-      { vs: "node", goal: 1.4, floor: 1.2 },
-    ],
+    targets: [{ vs: "bun", goal: 0.9, floor: 0.8 }],
     digits: 1,
   },
   {
-    label: "echo: stream 10 conns, text lines (~100 B), MB/s",
+    label: "echo: stream 10 conns, text lines (~100 B), stdout /dev/null, MB/s",
     metric: "text.mb",
     higher: true,
     client: "text.client",
+    digits: 1,
+  },
+  {
+    label: "echo: stream 10 conns, stdout a regular file (every line printed), MB/s",
+    metric: "stream.mb",
+    chat: "chat-file",
+    higher: true,
+    client: "stream.client",
+    beside: "socat",
+    targets: [{ vs: "socat", goal: 100, floor: 50 }],
+    digits: 1,
+  },
+  {
+    label: "echo: stream 10 conns, text lines, stdout a regular file, MB/s",
+    metric: "text.mb",
+    chat: "chat-file",
+    higher: true,
+    client: "text.client",
+    beside: "socat",
     digits: 1,
   },
   { label: "echo: peak RSS, MiB", metric: "echo.rss", higher: false, digits: 1 },
@@ -92,37 +116,40 @@ function format(value: number, digits = 0): string {
 }
 
 function ratio(chat: number, other: number): string {
-  return Number.isFinite(chat) && Number.isFinite(other) && other > 0 ? `${(chat / other).toFixed(2)}×` : "–";
+  if (!(Number.isFinite(chat) && Number.isFinite(other) && other > 0)) return "–";
+  const r = chat / other;
+  return `${r.toFixed(r >= 100 ? 0 : r >= 10 ? 1 : 2)}×`;
 }
 
-/** "≥ 0.9× bun (0.8×): met" and the like. */
-function verdict(row: Row, chat: number, peer: (vs: "bun" | "node") => number): string {
-  return (row.targets ?? [])
-    .map((t) => {
-      const base = t.vs === "abs" ? 1 : peer(t.vs);
-      const value = chat / base;
-      if (!Number.isFinite(value)) return `${t.vs}: not measured`;
-      const ok = (goal: number) => (row.higher ? value >= goal : value <= goal);
-      const sign = row.higher ? "≥" : "≤";
-      const what = t.vs === "abs" ? `${sign} ${t.goal}` : `${sign} ${t.goal}× ${t.vs}${t.floor ? ` (floor ${t.floor}×)` : ""}`;
-      const state = ok(t.goal) ? "met" : t.floor && ok(t.floor) ? "floor met" : "not met";
-      return `${what}: ${state}`;
-    })
-    .join("; ");
+/** "≥ 0.9× bun (0.8×): met" and the like, after "socat -v 0.49: 340×" for a row with a peer beside it. */
+function verdict(row: Row, chat: number, peer: (vs: Exclude<Target["vs"], "abs">) => number): string {
+  const name = (vs: Target["vs"]) => (vs === "socat" ? OTHER_PEERS[vs] : vs);
+  const beside = row.beside ? [`${name(row.beside)} ${format(peer(row.beside), 2)}: ${ratio(chat, peer(row.beside))}`] : [];
+  const targets = (row.targets ?? []).map((t) => {
+    const base = t.vs === "abs" ? 1 : peer(t.vs);
+    const value = chat / base;
+    if (!Number.isFinite(value)) return `${name(t.vs)}: not measured`;
+    const ok = (goal: number) => (row.higher ? value >= goal : value <= goal);
+    const sign = row.higher ? "≥" : "≤";
+    const what = t.vs === "abs" ? `${sign} ${t.goal}` : `${sign} ${t.goal}× ${name(t.vs)}${t.floor ? ` (floor ${t.floor}×)` : ""}`;
+    const state = ok(t.goal) ? "met" : t.floor && ok(t.floor) ? "floor met" : "not met";
+    return `${what}: ${state}`;
+  });
+  return [...beside, ...targets].join("; ");
 }
 
 export function renderTable(get: Get, sum: Sum): string {
   const lines = ["| measure | chat | bare Bun | Node net | chat ÷ Bun | chat ÷ Node | target |", "|---|---:|---:|---:|---:|---:|---|"];
   let clientBound = false;
   for (const row of ROWS) {
-    const names = row.room ? ["chat-room", "bun-room", "node-room"] : ["chat", "bun", "node"];
+    const names = row.room ? ["chat-room", "bun-room", "node-room"] : [row.chat ?? "chat", "bun", "node"];
     const [chat, bun, node] = names.map((peer) => get(peer, row.metric)) as [number, number, number];
     const cells = names.map((peer, i) => {
       const bound = row.client !== undefined && get(peer, row.client) >= CLIENT_BOUND_PCT;
       clientBound ||= bound;
       return `${format([chat, bun, node][i] as number, row.digits)}${bound ? " †" : ""}`;
     });
-    const peer = (vs: "bun" | "node") => (vs === "bun" ? bun : node);
+    const peer = (vs: Exclude<Target["vs"], "abs">) => (vs === "bun" ? bun : vs === "node" ? node : get(vs, row.metric));
     lines.push(`| ${row.label} | ${cells.join(" | ")} | ${ratio(chat, bun)} | ${ratio(chat, node)} | ${verdict(row, chat, peer)} |`);
   }
   const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
@@ -146,6 +173,7 @@ export function renderTable(get: Get, sum: Sum): string {
 export function renderBaseline(get: Get, sum: Sum): string {
   const lines = ["| measure | before | after | after ÷ before |", "|---|---:|---:|---:|"];
   for (const row of ROWS) {
+    if (row.chat) continue;
     const [after, before] = (row.room ? ["chat-room", "before-room"] : ["chat", "before"]).map((peer) => get(peer, row.metric)) as [
       number,
       number,

@@ -76,10 +76,13 @@ export class LineInput {
 /**
  * Echo and oneway: each line a client sends is printed as `PEER: TEXT`,
  * straight from its bytes when the server has a line writer, otherwise as a
- * `message` event; at most `ctx.rateLimit` lines (see throttled).
+ * `message` event; at most `ctx.rateLimit` lines (see throttled). Null when
+ * the line writer says its lines go nowhere (stdout is /dev/null and there is
+ * no --log): nothing to frame.
  */
-export function printedLines(ctx: ModeContext, conn: Conn): LineInput {
+export function printedLines(ctx: ModeContext, conn: Conn): LineInput | null {
   const printer = ctx.output.lines?.(conn.peer);
+  if (printer === null) return null;
   const maxLine = ctx.maxLine;
   const line: LineRangeHandler = printer
     ? (bytes, start, end) => printer.line(bytes, start, end)

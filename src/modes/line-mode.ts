@@ -16,7 +16,8 @@ export interface LineModeHooks {
 
 export interface Printed {
   conn: Conn;
-  lines: LineInput;
+  /** Null when the lines go nowhere (see printedLines). */
+  lines: LineInput | null;
 }
 
 export function lineMode(ctx: ModeContext, hooks: LineModeHooks = {}): Mode<Printed> {
@@ -28,14 +29,14 @@ export function lineMode(ctx: ModeContext, hooks: LineModeHooks = {}): Mode<Prin
     },
     data({ conn, lines }, chunk) {
       hooks.received?.(conn, chunk);
-      lines.push(chunk);
+      lines?.push(chunk);
     },
     end({ conn, lines }) {
-      lines.finish();
+      lines?.finish();
       conn.end();
     },
     close({ conn, lines }) {
-      lines.finish();
+      lines?.finish();
       ctx.output.event({ type: "leave", name: conn.peer, peer: conn.peer, reason: conn.leaveReason ?? "closed" });
     },
     refuse(conn) {

@@ -18,8 +18,8 @@ export interface LinePrinter {
   plainLines(bytes: Uint8Array, start: number, end: number, maxLine: number): number;
 }
 
-/** Makes the raw-line printer for one connection, given its peer name. */
-export type LineWriterFactory = (from: string) => LinePrinter;
+/** Makes the raw-line printer for one connection, given its peer name; null when its lines go nowhere (they are then not even framed). */
+export type LineWriterFactory = (from: string) => LinePrinter | null;
 
 /** Prints bytes that are already whole, safe lines: `bytes[start, end)`, newline included. */
 export type RawWriter = (bytes: Uint8Array, start: number, end: number) => void;
