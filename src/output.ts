@@ -39,7 +39,24 @@ function report(entry: LogObject): void {
   let prefix = "";
   if (entry.type === "error" || entry.type === "fatal") prefix = color ? colors.red("error: ") : "error: ";
   else if (entry.type === "warn") prefix = color ? colors.yellow("warning: ") : "warning: ";
-  process.stderr.write(`${prefix}${text}\n`);
+  writeStatus(`${prefix}${text}`);
+}
+
+/** Set while a line editor holds the terminal that stderr writes to: status lines print above its prompt. */
+let aboveEditor: ((text: string) => void) | null = null;
+
+/**
+ * Prints status lines through `print` (a line editor's, which keeps its
+ * prompt and draft whole) while stderr is the terminal it draws on; null
+ * gives stderr back.
+ */
+export function printStatusThrough(print: ((text: string) => void) | null): void {
+  aboveEditor = print && process.stderr.isTTY ? print : null;
+}
+
+function writeStatus(text: string): void {
+  if (aboveEditor) aboveEditor(`${text}\n`);
+  else process.stderr.write(`${text}\n`);
 }
 
 /** Levels: 1 = warnings and errors only (--quiet), 3 = status (default), 4 = debug (--verbose). */
@@ -59,7 +76,7 @@ export function status(text: string): void {
 
 /** A status line printed even with --quiet: the listening address, which scripts need with --port 0. */
 export function essential(text: string): void {
-  process.stderr.write(`${text}\n`);
+  writeStatus(text);
 }
 
 export function configureLogger(options: { quiet?: boolean; verbose?: boolean }): void {

@@ -53,7 +53,10 @@ export class Printer {
   /** The plain text of an event as this printer's viewer sees it. */
   line(event: ChatEvent): string {
     const plain = eventLine(event);
-    if (this.options.serverView && event.type === "join") return `${plain} from ${event.peer}${event.node ? ` via ${event.node}` : ""}`;
+    if (this.options.serverView && event.type === "join") {
+      // A server's console joining a cluster room has no address.
+      return `${plain}${event.peer ? ` from ${event.peer}` : ""}${event.node ? ` via ${event.node}` : ""}`;
+    }
     return plain;
   }
 

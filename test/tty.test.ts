@@ -55,6 +55,23 @@ test("typed-but-unsent text survives an incoming line, then goes out under the u
   bob.close();
 });
 
+test("the server console in a terminal: status lines print above the prompt, which stays whole", async () => {
+  const command = `env -u NO_COLOR TERM=xterm-256color '${process.execPath}' '${CLI}' serve --port 0 --host 127.0.0.1 --deny 127.0.0.1`;
+  tmux("new-session", "-d", "-s", "status", "-x", "100", "-y", "20", command);
+  const listening = await until(() => /listening on 127\.0\.0\.1:(\d+)/.exec(screen("status")) ?? undefined, "the listening line", 10_000);
+  await until(() => lastLine("status") === ">", `the console prompt (screen: ${screen("status")})`);
+  tmux("send-keys", "-t", "status", "-l", "half typed");
+  await until(() => lastLine("status") === "> half typed", "the typed text");
+  using refused = await RawClient.connect(Number(listening[1]));
+  await refused.waitClosed();
+  await until(
+    () => /^refused 127\.0\.0\.1:\d+: not allowed$/m.test(screen("status")),
+    `the status line on a line of its own (screen: ${screen("status")})`,
+  );
+  expect(lastLine("status")).toBe("> half typed");
+  tmux("send-keys", "-t", "status", "C-c", "C-c");
+});
+
 test("the server console in a terminal: room lines print above the prompt, typed lines go to the room", async () => {
   const command = `env -u NO_COLOR TERM=xterm-256color '${process.execPath}' '${CLI}' serve --port 0 --host 127.0.0.1 --name host`;
   tmux("new-session", "-d", "-s", "console", "-x", "100", "-y", "20", command);

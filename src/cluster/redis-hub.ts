@@ -106,7 +106,7 @@ export class RedisHub implements Hub {
   claimConsole(): Promise<void> {
     const console = this.members.console;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.push("join", console, console.name, "1", "console", (result) => {
+    this.push("join", console, console.name, "1", "", (result) => {
       if (result === 0) reject(new ChatError(`the name ${console.name} is taken in this room: choose another --name`));
       else resolve();
     });

@@ -6,7 +6,7 @@ import { CONNECT_TIMEOUT_MS, MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDO
 import { UsageError } from "../errors.ts";
 import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
-import { colorEnabled, configureLogger, essential, logger, status } from "../output.ts";
+import { colorEnabled, configureLogger, essential, logger, printStatusThrough, status } from "../output.ts";
 import { type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../server.ts";
@@ -210,6 +210,7 @@ export default defineCommand({
     if (options.tls) logger.info(`tls certificate sha256 ${await tlsFingerprint(options.tls.cert)}`);
     const console = mode === "twoway" ? await openConsole(server, args.json !== true, out, interrupt) : null;
     await stopped.promise;
+    printStatusThrough(null);
     console?.close();
     // What stdout has not taken within the grace is lost: a reader that takes nothing must not keep the
     // server up, and Bun would wait for it at exit, so this one exit stays.
@@ -222,7 +223,10 @@ async function openConsole(server: ServerHandle, interactive: boolean, out: Serv
   // Loaded once listening: the line editor (node:readline) is not needed to start serving.
   const { attachConsole } = await import("../server-console.ts");
   const console = attachConsole(server, interactive, interrupt);
-  if (console.print) out.printThrough(console.print);
+  if (console.print) {
+    out.printThrough(console.print);
+    printStatusThrough(console.print);
+  }
   return console;
 }
 
