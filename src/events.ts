@@ -7,7 +7,7 @@
 export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "error" | "shutdown" | "lost";
 
 /** Notices a client acts on (see docs/events.md); the rest have no kind. */
-export type NoticeKind = "welcome" | "who" | "bye" | "shutdown";
+export type NoticeKind = "welcome" | "who" | "bye" | "shutdown" | "crowd";
 /** Errors a client acts on (see docs/events.md); the rest have no code. */
 export type ErrorCode = "name-taken" | "name-invalid" | "kicked" | "timed-out" | "unknown-command" | "line-cut";
 

@@ -45,11 +45,7 @@ function report(entry: LogObject): void {
 /** Set while a line editor holds the terminal that stderr writes to: status lines print above its prompt. */
 let aboveEditor: ((text: string) => void) | null = null;
 
-/**
- * Prints status lines through `print` (a line editor's, which keeps its
- * prompt and draft whole) while stderr is the terminal it draws on; null
- * gives stderr back.
- */
+/** Status lines through `print` (a line editor's: its prompt and draft stay whole) while stderr is its terminal; null: stderr again. */
 export function printStatusThrough(print: ((text: string) => void) | null): void {
   aboveEditor = print && process.stderr.isTTY ? print : null;
 }

@@ -7,6 +7,7 @@
 import { type ChatEvent, eventLine } from "../events.ts";
 import type { ModeOutput } from "../modes/mode.ts";
 import { decodeLine } from "../text/sanitize.ts";
+import { Crowd } from "./crowd.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
 import type { RoomFlow } from "./flow.ts";
 import type { Member, Members } from "./members.ts";
@@ -26,6 +27,7 @@ export type RecordLines = (bytes: Uint8Array, start: number, end: number, lines:
 
 export class Delivery {
   private readonly fanout = new Fanout<Member>((batch) => this.deliver(batch));
+  private readonly crowd = new Crowd<Member>();
   private jsonMembers = 0;
 
   constructor(
@@ -39,11 +41,21 @@ export class Delivery {
     private readonly record: RecordLines,
   ) {}
 
-  /** An event for every member but `except`; a room line comes with its stamp. */
+  /** An event for every member but `except`; a room line comes with its stamp. Joins and leaves in a crowd are counted (see Crowd). */
   broadcast(event: ChatEvent, except?: Member, stamp?: Stamp): void {
+    this.output.event(event);
+    if ((event.type === "join" || event.type === "leave") && !this.crowd.admit(event, except, Date.now())) return;
+    this.toAll(event, except, stamp);
+  }
+
+  /** Summaries of the crowds whose window is over (the server's output had each join and leave). */
+  tick(now: number): void {
+    for (const { event, except } of this.crowd.due(now)) this.toAll(event, except);
+  }
+
+  private toAll(event: ChatEvent, except?: Member, stamp?: Stamp): void {
     const json = this.fanout.json ? `${wireJson(event, stamp?.ts ?? Date.now(), stamp?.id)}\n` : undefined;
     this.fanout.add(`${eventLine(event)}\n`, except, json);
-    this.output.event(event);
   }
 
   /** One plain line `from` said, `bytes[start, end)`, relayed as it is (see Fanout.addLine). */

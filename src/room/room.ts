@@ -118,6 +118,8 @@ export class Room implements Mode<Member>, RoomActions {
 
   tick(now: number): void {
     this.flow.tick(now);
+    this.delivery.tick(now);
+    this.delivery.flush();
   }
 
   shutdown(): void {
