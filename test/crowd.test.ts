@@ -55,14 +55,16 @@ describe("a room under a storm of joins and leaves", () => {
     // Announced together when their join grace ends.
     const summary = await alice.waitLine(/^\* \d+ people joined$/, 5000);
     const shown = alice.lines.filter((l) => /^\* guest-\d+ joined$/.test(l)).length;
-    expect(shown).toBeLessThanOrEqual(CROWD_BURST);
+    // The burst, and the few the bucket refilled while the joins came in (100 a second).
+    expect(shown).toBeGreaterThanOrEqual(CROWD_BURST - 2);
+    expect(shown).toBeLessThan(CROWD_BURST + 20);
     expect(summary).toBe(`* ${90 - shown} people joined`);
     await watcher.waitLine(/"kind":"crowd".*"text":"\d+ people joined"/);
     await until(() => s.events.filter((e) => e.type === "join").length === 92, "every join on the console");
     for (const c of crowd) c.close();
     const left = await alice.waitLine(/^\* \d+ people left$/, 5000);
     const leftShown = alice.lines.filter((l) => /^\* guest-\d+ left/.test(l)).length;
-    expect(leftShown).toBeLessThanOrEqual(CROWD_BURST);
+    expect(leftShown).toBeLessThan(CROWD_BURST + 20);
     expect(left).toBe(`* ${90 - leftShown} people left`);
     await until(() => s.events.filter((e) => e.type === "leave").length === 90, "every leave on the console");
     await alice.write("/who\n");
