@@ -206,9 +206,10 @@ describe("ids and servers' names", () => {
     const busy = await runToEnd(["serve", "--port", "0", "--redis", redis.url, "--room", room, "--node", first]);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toContain(`another live server in this room is called ${first}: choose another --node`);
-    // The console that could not join left nothing behind.
+    // The console that could not join left nothing behind, and did not say it left.
     await alice.write("/who\n");
     await until(() => alice.lines.filter((l) => l.startsWith("* 3 here: ")).length === 2, "a second /who");
+    expect(alice.lines.filter((l) => l.includes(" left"))).toEqual([]);
   }, 30_000);
 });
 

@@ -107,8 +107,10 @@ export class RedisHub implements Hub {
     const console = this.members.console;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.push("join", console, console.name, "1", "", (result) => {
-      if (result === 0) reject(new ChatError(`the name ${console.name} is taken in this room: choose another --name`));
-      else resolve();
+      if (result !== 0) return resolve();
+      // Never in the room: its stop must not say it left.
+      this.local.delete(console.serial);
+      reject(new ChatError(`the name ${console.name} is taken in this room: choose another --name`));
     });
     return promise;
   }
