@@ -33,6 +33,8 @@ import type { RedisAddress } from "./url.ts";
 
 /** How long a stopping server waits for its last writes. */
 const STOP_DRAIN_MS = 1500;
+/** After a lost link, how long beyond a lease this server waits before taking others for lost (the longest reconnect wait and then some). */
+const RETURN_GRACE_MS = 7000;
 /**
  * The room's stream keeps this many events (more when --history asks for
  * more): the history newcomers get, and the window within which a server
@@ -250,7 +252,8 @@ export class Cluster {
       hub.roster.load(await heldNames(link, this.keys), this.node);
       const first = reg.had ? [] : hub.rejoin();
       await hub.publisher.resume(link, async () => Math.max(await appliedBatch(link, this.keys, this.boot), hub.seenOwn), first);
-      this.reapFrom = Date.now() + LEASE_MS;
+      // The others lost Redis too, and come back within their longest backoff: they are not taken for lost meanwhile.
+      this.reapFrom = Date.now() + LEASE_MS + RETURN_GRACE_MS;
       this.startBeat(link);
       void this.read(link);
       return true;
