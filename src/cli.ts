@@ -45,6 +45,8 @@ function help(command?: CommandDef<ArgsDef>, examples: string[] = []): Promise<s
 }
 
 function unknownCommand(name: string): UsageError {
+  // An option first: the command was left out (`chat --port 5000`).
+  if (name.startsWith("-")) return new UsageError(`a command comes first: chat serve ${name} … or chat connect ${name} …\n${usageHint()}`);
   const guess = closest(name, Object.keys(commands));
   return new UsageError(`unknown command ${name}${guess ? ` (did you mean ${guess}?)` : ""}\n${usageHint()}`);
 }
@@ -55,6 +57,8 @@ function usageHint(name?: string): string {
 
 async function run(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
+  // `chat help serve` is `chat serve --help`.
+  if (name === "help" && rest.length > 0) return run([...rest.slice(0, 1), "--help"]);
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(await help());
     if (name === undefined) process.exitCode = 2;

@@ -181,6 +181,23 @@ describe("usage errors", () => {
     expect(r.stdout).toBe("");
   });
 
+  test("an option before any command: says the command comes first, exit 2", async () => {
+    const r = await runToEnd(["--port", "5000"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: a command comes first: chat serve --port … or chat connect --port …$/m);
+    expect(r.stdout).toBe("");
+  });
+
+  test("chat help serve is chat serve --help", async () => {
+    const [viaHelp, viaFlag] = await Promise.all([runToEnd(["help", "serve"]), runToEnd(["serve", "--help"])]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaHelp.stdout).toContain("USAGE chat serve");
+    const unknown = await runToEnd(["help", "frob"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: unknown command frob$/m);
+  });
+
   test("chat serve extra-arg: a usage error, exit 2, nothing started", async () => {
     const r = await runToEnd(["serve", "--port", "0", "extra-arg"]);
     expect(r.code).toBe(2);
