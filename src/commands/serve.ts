@@ -7,6 +7,7 @@ import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { colorEnabled, configureLogger, essential, logger, status } from "../output.ts";
 import { type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
+import { raiseFdLimit } from "../server/fd-limit.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../server.ts";
 import type { ServerConsole } from "../server-console.ts";
 import { ServerOutput } from "../server-output.ts";
@@ -30,7 +31,7 @@ export const serveArgs = {
     type: "string",
     default: String(SERVE_DEFAULTS.maxClients),
     valueHint: "n",
-    description: "Connections served at once; more are told and closed",
+    description: "Connections served at once (lowered to fit the open-file limit); more are told and closed",
   },
   "max-per-address": {
     type: "string",
@@ -134,7 +135,10 @@ export default defineCommand({
     const stop = () => {
       server?.close().then(() => stopped.resolve());
     };
-    server = await serve({ ...options, output: out.output, onStatus: status, onStopRequest: stop });
+    // As many clients as the hard limit allows (--max-clients is then clamped to the limit in force).
+    await raiseFdLimit();
+    const warn = (text: string) => logger.warn(text);
+    server = await serve({ ...options, output: out.output, onStatus: status, onWarning: warn, onStopRequest: stop });
     const running = server;
     out.stdout.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.
