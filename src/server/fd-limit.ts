@@ -31,26 +31,29 @@ const LIBC: Partial<Record<NodeJS.Platform, string>> = {
  */
 const DARWIN_OPEN_MAX = 10_240;
 
-let rlimit: Rlimit | null | undefined;
+let loaded: Promise<Rlimit | null> | null = null;
 
 /** libc's getrlimit and setrlimit, loaded once; null where they cannot be. */
-async function libc(): Promise<Rlimit | null> {
-  if (rlimit !== undefined) return rlimit;
-  rlimit = null;
+function libc(): Promise<Rlimit | null> {
+  loaded ??= load();
+  return loaded;
+}
+
+async function load(): Promise<Rlimit | null> {
   const path = LIBC[process.platform];
   if (!path || RLIMIT_NOFILE[process.platform] === undefined) return null;
   try {
     const { dlopen, FFIType, ptr } = await import("bun:ffi");
     const call = { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } as const;
     const { symbols } = dlopen(path, { getrlimit: call, setrlimit: call });
-    rlimit = {
+    return {
       get: (resource, limits) => symbols.getrlimit(resource, ptr(limits)),
       set: (resource, limits) => symbols.setrlimit(resource, ptr(limits)),
     };
   } catch {
     // No FFI here, or no such library: the limit stays unknown.
+    return null;
   }
-  return rlimit;
 }
 
 /** rlim_t (64 bits on every 64-bit system Bun runs on) as a number; RLIM_INFINITY (and anything past 2^53) is Infinity. */
