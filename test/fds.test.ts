@@ -15,7 +15,7 @@ import { REFUSED_CLOSE_MS } from "../src/server/connections.ts";
 import { AcceptGate, clampWarning, FD_MARGIN, FD_RESERVE, planFds, RELISTEN_RETRY_MS } from "../src/server/fd-budget.ts";
 import { openFds, raiseFdLimit, readFdLimit } from "../src/server/fd-limit.ts";
 import { testServer } from "./fixture.ts";
-import { CLI, RawClient, until } from "./helpers.ts";
+import { CLI, until } from "./helpers.ts";
 
 describe("the clamp arithmetic", () => {
   const inf = Number.POSITIVE_INFINITY;
@@ -222,17 +222,17 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** A raw client of `port`, or null when it could not connect (accepting stopped, or a reset). */
-async function tryClient(port: number): Promise<RawClient | null> {
+/** A client of `port`, or null when it could not connect (accepting stopped, or a reset). */
+async function tryClient(port: number): Promise<Stubborn | null> {
   try {
-    return await RawClient.connect(port);
+    return await Stubborn.connect({ port });
   } catch {
     return null;
   }
 }
 
 /** A client of `port` once one connects (accepting may be stopped for a moment). */
-async function client(port: number, timeoutMs = 5000): Promise<RawClient> {
+async function client(port: number, timeoutMs = 5000): Promise<Stubborn> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const c = await tryClient(port);
@@ -261,13 +261,15 @@ describe.skipIf(process.platform !== "linux")("out of descriptors: ulimit -n 256
       const clamped = /--max-clients 10000 lowered to (\d+): the open-file limit \(ulimit -n\) is 256, \d+ in use/.exec(stderr);
       expect(clamped).not.toBeNull();
       const maxClients = Number(clamped?.[1]);
-      const conns: RawClient[] = [];
+      const conns: Stubborn[] = [];
       for (let i = 0; i < 400; i += 50) {
         for (const c of await Promise.all(Array.from({ length: 50 }, () => tryClient(port)))) if (c) conns.push(c);
       }
       const open = () => conns.filter((c) => c.closedAt === null);
       // Every connection admitted, refused (and closed) or reset while accepting was stopped.
-      await until(() => open().length === maxClients, `${maxClients} connections left open`, 10_000);
+      await until(() => open().length === maxClients, "the connections to settle", 10_000).catch(() => {
+        throw new Error(`${open().length} of ${conns.length} connections open, not ${maxClients}; the server said: ${stderr.slice(-400)}`);
+      });
       expect(open().every((c) => c.text.startsWith("* welcome"))).toBe(true);
       expect(conns.some((c) => c.text === "! server full\n")).toBe(true);
 
@@ -279,13 +281,14 @@ describe.skipIf(process.platform !== "linux")("out of descriptors: ulimit -n 256
       expect(cpu).toBeLessThan(0.25);
 
       using newcomer = await client(port);
-      await newcomer.waitClosed(REFUSED_CLOSE_MS + 1000);
+      await until(() => newcomer.closedAt !== null, "the newcomer to be closed", REFUSED_CLOSE_MS + 1000);
       expect(newcomer.text).toBe("! server full\n");
 
-      for (const c of open().slice(0, 100)) c.close();
+      for (const c of open().slice(0, 100)) c[Symbol.dispose]();
       using later = await client(port);
-      await later.waitLine(/^\* welcome, you are guest-\d+ /);
-      for (const c of conns) c.close();
+      await until(() => later.text.includes("\n"), "a later client's first line");
+      expect(later.text).toMatch(/^\* welcome, you are guest-\d+ /);
+      for (const c of conns) c[Symbol.dispose]();
     } finally {
       proc.kill("SIGKILL");
       await proc.exited;
