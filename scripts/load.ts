@@ -18,9 +18,13 @@ export class ServerProcess {
     private readonly output: { stdout: string; stderr: string; stdoutBytes: number },
   ) {}
 
-  static async start(binary: string, args: string[]): Promise<ServerProcess> {
+  /** `fdLimit`: run it under `ulimit -n fdLimit` (soft and hard). */
+  static async start(binary: string, args: string[], options: { fdLimit?: number } = {}): Promise<ServerProcess> {
+    const serve = [binary, "serve", "--port", "0", "--host", "127.0.0.1", ...args];
+    // exec: the server keeps the shell's pid, so its /proc entries are the server's.
+    const cmd = options.fdLimit ? ["sh", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...serve] : serve;
     const proc = Bun.spawn({
-      cmd: [binary, "serve", "--port", "0", "--host", "127.0.0.1", ...args],
+      cmd,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -72,6 +76,12 @@ export class ServerProcess {
 
   fds(): number {
     return readdirSync(`/proc/${this.pid}/fd`).length;
+  }
+
+  /** CPU time used so far (user + system), in seconds: fields 14 and 15 of /proc/PID/stat, at 100 ticks a second. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   }
 
   /** SIGTERM, then the exit code (SIGKILL after `timeoutMs`). */
@@ -220,6 +230,19 @@ export async function resets(port: number, count: number): Promise<void> {
   const proc = Bun.spawn({ cmd: ["python3", "-c", RESETS_PY, String(port), String(count)], stdout: "ignore", stderr: "pipe" });
   const code = await proc.exited;
   if (code !== 0) throw new Error(`python3 resets failed: ${await new Response(proc.stderr).text()}`);
+}
+
+/**
+ * `count` connections that never read (test/peers/non_readers.py: a 4 KiB receive buffer
+ * each), held by a python3 process until `close`.
+ */
+export async function nonReaders(port: number, count: number): Promise<{ close(): void }> {
+  const script = new URL("../test/peers/non_readers.py", import.meta.url).pathname;
+  const proc = Bun.spawn({ cmd: ["python3", script, String(port), String(count)], stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const first = await proc.stdout.getReader().read();
+  const connected = Number(new TextDecoder().decode(first.value).trim());
+  if (connected !== count) throw new Error(`python3 non-readers: ${await new Response(proc.stderr).text()}`);
+  return { close: () => proc.kill() };
 }
 
 /** Random bytes repeating with a prime period, so a long stream can be checked without keeping it. */

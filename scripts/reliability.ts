@@ -14,7 +14,8 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { crowd, MiB, Pattern, Peer, randomBytes, resets, roomMember, ServerProcess, waitFor } from "./load.ts";
+import { SHUTDOWN_GRACE_MS } from "../src/defaults.ts";
+import { crowd, MiB, nonReaders, Pattern, Peer, randomBytes, resets, roomMember, ServerProcess, waitFor } from "./load.ts";
 import { commandFlood, EVENTS_JSON, rateFlood, WHO } from "./rate-cases.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -28,12 +29,18 @@ const WHO_ROOM = Number(process.env.CHAT_WHO_ROOM ?? 2000);
 interface Outcome {
   ok: boolean;
   detail: string;
+  /** Peak RSS, from a case that stops the server itself (read before it did). */
+  peak?: number;
 }
 
 interface Case {
   name: string;
   mode: "twoway" | "echo" | "oneway";
   args?: string[];
+  /** Run the server under `ulimit -n fdLimit`. */
+  fdLimit?: number;
+  /** The case stops the server itself (SIGTERM): no probe after it. */
+  stops?: boolean;
   run(server: ServerProcess): Promise<Outcome>;
 }
 
@@ -220,6 +227,82 @@ async function randomBlobs(server: ServerProcess, mode: Case["mode"]): Promise<O
   return { ok: slow === "", detail: `${clients} × ${mib(size)} random in ${seconds(started)}, ${mib(server.stdoutChars)} printed${slow}` };
 }
 
+/** A connection once the server accepts one (it may have stopped accepting for a moment). */
+async function connectWhenAccepting(port: number): Promise<Peer> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await Peer.connect(port, { keepLines: true });
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await Bun.sleep(50);
+    }
+  }
+}
+
+/** Under `ulimit -n 256`: 400 idle connections; the server's CPU, what a newcomer is told, service once 100 leave. */
+async function outOfFds(server: ServerProcess): Promise<Outcome> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < 400; i += 50) {
+    const batch = await Promise.all(Array.from({ length: 50 }, () => Peer.connect(server.port, { keepLines: true }).catch(() => null)));
+    for (const peer of batch) if (peer) peers.push(peer);
+  }
+  // Refusals are closed within half a second; then the server accepts again.
+  await Bun.sleep(1000);
+  const held = peers.filter((p) => !p.closed);
+  const fds = server.fds();
+  const cpuBefore = server.cpuSeconds();
+  const since = Date.now();
+  await Bun.sleep(2000);
+  const cpu = (server.cpuSeconds() - cpuBefore) / ((Date.now() - since) / 1000);
+  const asked = Date.now();
+  const newcomer = await connectWhenAccepting(server.port).catch(() => null);
+  const closed = await waitFor(() => newcomer?.closed, "the newcomer to be closed", 3000).then(
+    () => true,
+    () => false,
+  );
+  const closedIn = Date.now() - asked;
+  const told = newcomer?.lines.join(" / ") ?? "";
+  for (const peer of held.slice(0, 100)) peer.socket.terminate();
+  const later = await connectWhenAccepting(server.port).catch(() => null);
+  const welcomed = await waitFor(() => later?.lines.some((l) => l.startsWith("* welcome")), "a later client's greeting", 5000).then(
+    () => true,
+    () => false,
+  );
+  const pct = `${(cpu * 100).toFixed(1)} %`;
+  const answer = closed ? `told \`${told}\` and closed in ${closedIn} ms` : `told \`${told}\`, NOT CLOSED within 3 s`;
+  return {
+    ok: cpu < 0.1 && told === "! server full" && closed && closedIn < 500 && welcomed,
+    detail: `${held.length} of 400 still open (the rest told \`! server full\` or reset while accepting was stopped), ${fds} fds of 256; server CPU ${pct} over 2 s; a newcomer ${answer}; 100 dropped: the next one ${welcomed ? "welcomed" : "NOT SERVED"}`,
+  };
+}
+
+/** `count` members that never read, a flood of 2,000 lines, then SIGTERM: the time to exit, and what a reading member got. */
+async function shutdownNonReaders(server: ServerProcess, count: number): Promise<Outcome> {
+  const held = await nonReaders(server.port, count);
+  try {
+    const reader = await roomMember(server.port, "reader");
+    const talker = await roomMember(server.port, "talker");
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"z".repeat(90)}`);
+    await talker.write(`${lines.join("\n")}\n`);
+    await waitFor(() => server.stdout.includes("talker: line 1999 "), "the flood relayed", 60_000);
+    const peak = server.memory("VmHWM");
+    const signalled = Date.now();
+    const code = await server.stop();
+    const took = Date.now() - signalled;
+    await waitFor(() => reader.closed, "the reader to see EOF", 10_000);
+    const got = reader.lines.filter((l) => l.startsWith("talker: ")).length;
+    const last = reader.lines.at(-1);
+    return {
+      peak,
+      ok: code === 0 && took < SHUTDOWN_GRACE_MS && got === lines.length && last === "* server shutting down",
+      detail: `${count.toLocaleString("en")} non-readers (4 KiB receive buffers), 2,000 lines flooded; SIGTERM to exit ${(took / 1000).toFixed(2)} s (exit ${code}; grace ${SHUTDOWN_GRACE_MS / 1000} s); a reading member got ${got.toLocaleString("en")} lines, then \`${last}\``,
+    };
+  } finally {
+    held.close();
+  }
+}
+
 const CASES: Case[] = [
   { name: "64 MiB line, no newline", mode: "oneway", run: (s) => longLine(s, false) },
   { name: "64 MiB line, no newline", mode: "twoway", run: (s) => longLine(s, true) },
@@ -234,6 +317,14 @@ const CASES: Case[] = [
   { name: "2,000 /who from one member", mode: "twoway", run: (s) => commandFlood(s, WHO_ROOM, WHO) },
   { name: "2,000 /events json from one member", mode: "twoway", run: (s) => commandFlood(s, 100, EVENTS_JSON) },
   { name: "100,000-line flood, --rate-limit 10/1s", mode: "twoway", args: ["--rate-limit", "10/1s"], run: (s) => rateFlood(s, 10, 5000) },
+  { name: "out of fds: ulimit -n 256, 400 idle connections", mode: "twoway", fdLimit: 256, run: outOfFds },
+  {
+    name: "shutdown with 10,000 members that do not read",
+    mode: "twoway",
+    args: ["--max-clients", "10100"],
+    stops: true,
+    run: (s) => shutdownNonReaders(s, 10_000),
+  },
 ];
 
 interface Row {
@@ -247,7 +338,7 @@ interface Row {
 
 /** One case on a fresh server: run it, check the server survived and let go of every socket, stop it. */
 async function runCase(c: Case): Promise<Row> {
-  const server = await ServerProcess.start(BINARY, ["--mode", c.mode, ...(c.args ?? [])]);
+  const server = await ServerProcess.start(BINARY, ["--mode", c.mode, ...(c.args ?? [])], { fdLimit: c.fdLimit });
   const baseline = server.memory("VmRSS");
   const warm = await probe(server, c.mode);
   await Bun.sleep(200);
@@ -259,6 +350,12 @@ async function runCase(c: Case): Promise<Row> {
     outcome = { ok: false, detail: `failed: ${(error as Error).message}` };
   }
   Peer.closeAll();
+  if (c.stops) {
+    const peak = outcome.peak ?? Number.NaN;
+    const code = await server.stop();
+    const detail = code === 0 ? outcome.detail : `${outcome.detail}; exit code ${code}`;
+    return { name: c.name, mode: c.mode, baseline, peak, ok: warm && outcome.ok && code === 0 && peak < RSS_TARGET, detail };
+  }
   const alive = warm && (await probe(server, c.mode));
   const released = await waitFor(() => server.fds() <= fds, "the server's sockets to close", 30_000).then(
     () => true,

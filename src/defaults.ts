@@ -43,6 +43,13 @@ export const QUEUE_LOW_WATER = 64 * 1024;
 export const CLOSE_GRACE_MS = 3000;
 /** How long server shutdown waits in all for queues to flush and clients to close. */
 export const SHUTDOWN_GRACE_MS = 3000;
+/**
+ * During shutdown, a client that has taken nothing for this long (counted from the shutdown at
+ * the earliest) is cut: waiting for it cannot finish, and cutting thousands of them at once at
+ * the end of SHUTDOWN_GRACE_MS (the kernel discarding each one's unsent bytes) would take
+ * longer than the grace itself.
+ */
+export const SHUTDOWN_STALL_MS = 500;
 /** How often time-driven server work runs: idle time-outs, and a room noticing a stalled reader. */
 export const TICK_MS = 100;
 /**

@@ -13,6 +13,8 @@ import type { Rate } from "./net/bucket.ts";
 import type { Cidr } from "./net/cidr.ts";
 import { Room } from "./room/room.ts";
 import { Connections } from "./server/connections.ts";
+import { AcceptGate, clampWarning, type FdPlan, planFds } from "./server/fd-budget.ts";
+import { openFds, readFdLimit } from "./server/fd-limit.ts";
 import { IdleSweep, tickInterval } from "./server/idle.ts";
 import { type ListenOptions, listen } from "./server/listen.ts";
 import { shutdown } from "./server/shutdown.ts";
@@ -40,8 +42,15 @@ export interface ServeOptions extends ListenOptions {
   rateLimit?: Rate;
   /** The conversation: lines received, room traffic, joins and leaves (see ModeOutput). */
   output?: ModeOutput;
+  /**
+   * The open-file limit and the descriptors open before listening, to plan --max-clients and
+   * accepting by (default: this process's, where they can be known).
+   */
+  fds?: { limit: number; inUse: number };
   /** Status: refused connections and the like. */
   onStatus?: (text: string) => void;
+  /** Warnings: --max-clients lowered to what the open-file limit allows (default: onStatus). */
+  onWarning?: (text: string) => void;
   /** Called when the console asks the server to stop (`/quit`). */
   onStopRequest?: () => void;
   /** Twoway: one room over several servers (see Cluster.open); the console is named after the server unless `name` is given. */
@@ -84,15 +93,19 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     status(`${conn.peer} timed out`);
     mode.expire(conn, formatDuration(idleMs));
   });
+  const plan = await fdPlan(options, options.maxClients ?? SERVE_DEFAULTS.maxClients, options.onWarning ?? status);
   const rules = {
     allow: options.allow ?? [],
     deny: options.deny ?? [],
-    maxClients: options.maxClients ?? SERVE_DEFAULTS.maxClients,
+    maxClients: plan.maxClients,
     maxPerAddress: options.maxPerAddress ?? SERVE_DEFAULTS.maxPerAddress,
   };
   const tls = options.tls !== undefined;
   const connections = new Connections({ mode, rules, idle, status, tls, handshakeMs: options.tlsHandshakeMs });
   const listening = await listen(options, connections.handler);
+  // Never out of descriptors: accepting stops short of the limit (see fd-budget.ts).
+  const gate = new AcceptGate(plan, listening, status);
+  if (Number.isFinite(plan.pauseAt)) connections.countSockets(gate);
   const ticker = setInterval(() => {
     const now = Date.now();
     mode.tick(now);
@@ -114,11 +127,23 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     },
     holdInput: (held) => connections.holdInput(held),
     close() {
+      gate.stop();
       closing ??= shutdown({ listening, mode, connections, ticker });
       return closing;
     },
   };
   return handle;
+}
+
+/** --max-clients and accepting as the open-file limit allows; a lowered --max-clients is warned of. */
+async function fdPlan(options: ServeOptions, requested: number, warn: (text: string) => void): Promise<FdPlan> {
+  const limit = options.fds?.limit ?? (await readFdLimit())?.soft;
+  const inUse = options.fds?.inUse ?? openFds();
+  // Where the count of open files cannot be known, the limit is not planned by either.
+  if (limit === undefined || inUse === null) return planFds(requested, Number.POSITIVE_INFINITY, 0);
+  const plan = planFds(requested, limit, inUse);
+  if (plan.clamped) warn(clampWarning(requested, plan, limit, inUse));
+  return plan;
 }
 
 function modeContext(options: ServeOptions): ModeContext {

@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { version } from "../package.json";
-import { BINARY, ROOT } from "./helpers.ts";
+import { BINARY, ROOT, until } from "./helpers.ts";
 
 const INSTALL_SH = `${ROOT}scripts/install.sh`;
 const RUN_TIMEOUT_MS = 30_000;
@@ -131,6 +131,24 @@ describe("compiled binary", () => {
     const result = await run([BINARY, "--version"], {});
     expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
+
+  test.skipIf(process.platform !== "linux")(
+    "reads the open-file limit through libc (bun:ffi): --max-clients clamped under ulimit -n 256",
+    async () => {
+      const cmd = ["sh", "-c", 'ulimit -n 256 && exec "$0" serve --mode echo --port 0 --host 127.0.0.1', BINARY];
+      await using proc = Bun.spawn({ cmd, env: {}, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      let stderr = "";
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of proc.stderr) stderr += decoder.decode(chunk, { stream: true });
+      })();
+      await until(() => stderr.includes("listening on"), "the listening line", RUN_TIMEOUT_MS);
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      await reading;
+      expect(stderr).toMatch(/^warning: --max-clients 10000 lowered to \d+: the open-file limit \(ulimit -n\) is 256, \d+ in use at start/);
+    },
+  );
 });
 
 describe("install.sh", () => {

@@ -29,6 +29,8 @@ export class RawClient implements Disposable {
   static async connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
     let client: RawClient | null = null;
     const early: Uint8Array[] = [];
+    // A socket can close before `connect` resolves (refused, reset): remembered for the client.
+    let closedEarly: number | null = null;
     const socket = await Bun.connect({
       hostname: host,
       port,
@@ -42,7 +44,10 @@ export class RawClient implements Disposable {
           client?.writable?.();
         },
         close() {
-          if (!client) return;
+          if (!client) {
+            closedEarly = Date.now();
+            return;
+          }
           client.closedAt = Date.now();
           client.writable?.();
         },
@@ -51,6 +56,7 @@ export class RawClient implements Disposable {
     });
     client = new RawClient(socket);
     for (const chunk of early) client.append(chunk);
+    client.closedAt = closedEarly;
     return client;
   }
 

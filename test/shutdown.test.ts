@@ -42,6 +42,33 @@ describe("shutdown", () => {
     await stuck.waitClosed();
   });
 
+  test("800 members that take nothing: SIGTERM exits within the grace (each is cut once it has taken nothing for a while)", async () => {
+    await using s = await cliServer(["--host", "127.0.0.1"]);
+    const count = 800;
+    await using py = Bun.spawn({
+      cmd: ["python3", `${import.meta.dir}/peers/non_readers.py`, String(s.port), String(count)],
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const connected = await py.stdout.getReader().read();
+    expect(new TextDecoder().decode(connected.value).trim()).toBe(String(count));
+    using reader = await testMember(s.port, "reader");
+    using talker = await testMember(s.port, "talker");
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"z".repeat(90)}`);
+    await talker.write(`${lines.join("\n")}\n`);
+    await s.waitOut(/talker: line 1999 /, 20_000);
+
+    const signalled = Date.now();
+    s.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(SHUTDOWN_GRACE_MS);
+    // A member that reads still gets every line, then the notice, then EOF.
+    await reader.waitClosed();
+    expect(reader.lines.filter((l) => l.startsWith("talker: "))).toEqual(lines.map((l) => `talker: ${l}`));
+    expect(reader.lines.at(-1)).toBe("* server shutting down");
+  }, 30_000);
+
   test("a second SIGINT exits 130 at once", async () => {
     await using s = await cliServer(["--host", "127.0.0.1"]);
     using stuck = await testMember(s.port, "stuck");

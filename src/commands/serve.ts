@@ -9,6 +9,7 @@ import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { colorEnabled, configureLogger, essential, logger, printStatusThrough, status } from "../output.ts";
 import { type Style, Transcript } from "../printer.ts";
 import { nameProblem } from "../room/names.ts";
+import { raiseFdLimit } from "../server/fd-limit.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../server.ts";
 import type { ServerConsole } from "../server-console.ts";
 import { ServerOutput } from "../server-output.ts";
@@ -32,7 +33,7 @@ export const serveArgs = {
     type: "string",
     default: String(SERVE_DEFAULTS.maxClients),
     valueHint: "n",
-    description: "Connections served at once; more are told and closed",
+    description: "Connections served at once (lowered to fit the open-file limit); more are told and closed",
   },
   "max-per-address": {
     type: "string",
@@ -192,6 +193,9 @@ export default defineCommand({
     const stop = () => {
       server?.close().then(() => stopped.resolve());
     };
+    // As many clients as the hard limit allows (--max-clients is then clamped to the limit in force).
+    await raiseFdLimit();
+    const warn = (text: string) => logger.warn(text);
     // Loaded only for a cluster: a server on its own starts without it.
     const cluster = clustered
       ? await (await import("../cluster/presence.ts")).Cluster.open({
@@ -200,7 +204,7 @@ export default defineCommand({
           status,
         })
       : undefined;
-    server = await serve({ ...options, cluster, output: out.output, onStatus: status, onStopRequest: stop });
+    server = await serve({ ...options, cluster, output: out.output, onStatus: status, onWarning: warn, onStopRequest: stop });
     const running = server;
     out.stdout.onPressure = (full) => running.holdInput(full);
     // Before the listening line: whoever waits for it may signal at once.

@@ -25,6 +25,19 @@ const NEWLINE = 0x0a;
  */
 export const KEEPALIVE_MS = 60_000;
 
+/**
+ * A refused connection (told why, its writes shut) is closed this long after it was accepted,
+ * whether or not its peer has closed: within half a second, so refusals cannot hold the
+ * descriptors the server needs (and a peer that reads has its line long before).
+ */
+export const REFUSED_CLOSE_MS = 400;
+
+/** Told of every socket opened and closed (the open-file budget). */
+export interface SocketCounter {
+  opened(): void;
+  closed(): void;
+}
+
 export interface ConnectionsOptions {
   mode: BoundMode;
   rules: AdmissionRules;
@@ -39,8 +52,8 @@ export interface ConnectionsOptions {
 export class Connections {
   readonly handler: SocketHandler<ConnRef>;
   private readonly admitted = new Set<Conn>();
-  /** Told why they may not stay and closing: the mode never sees their bytes. */
-  private readonly refused = new Set<Conn>();
+  /** Told why they may not stay and closing, each with its deadline: the mode never sees their bytes. */
+  private readonly refused = new Map<Conn, Timer>();
   /** Admitted connections per remote address (TCP only: a unix socket peer has none). */
   private readonly perAddress = new Map<string, number>();
   private readonly addressOf = new Map<Conn, string>();
@@ -51,6 +64,7 @@ export class Connections {
   private readonly plainPort: PlainPortGuard | null;
   private inputHeld = false;
   private closing = false;
+  private counter: SocketCounter | null = null;
 
   constructor(private readonly options: ConnectionsOptions) {
     this.mode = options.mode;
@@ -97,17 +111,23 @@ export class Connections {
 
   /** Every connection, admitted and refused. */
   all(): Conn[] {
-    return [...this.admitted, ...this.refused];
+    return [...this.admitted, ...this.refused.keys()];
+  }
+
+  /** Tells `counter` of every socket opened and closed from now on. */
+  countSockets(counter: SocketCounter): void {
+    this.counter = counter;
   }
 
   private open(conn: Conn): void {
     conn.socket.data = { conn };
+    this.counter?.opened();
     const remote = conn.socket.remoteAddress ?? "";
     const address = remote ? plainAddress(remote) : "";
     const fromAddress = address ? (this.perAddress.get(address) ?? 0) : 0;
     const why = admissionRefusal(this.options.rules, remote, this.admitted.size, this.closing, fromAddress);
     if (why) {
-      this.refused.add(conn);
+      this.refuse(conn);
       this.options.status(`refused ${conn.peer}: ${why}`);
       this.mode.refuse(conn, why);
       return;
@@ -171,8 +191,11 @@ export class Connections {
 
   private close(conn: Conn | null | undefined, error: Error | undefined): void {
     if (!conn) return;
+    this.counter?.closed();
     conn.markGone(error);
     this.plainPort?.close(conn);
+    const deadline = this.refused.get(conn);
+    if (deadline !== undefined) clearTimeout(deadline);
     this.refused.delete(conn);
     if (!this.admitted.delete(conn)) return;
     this.countOut(conn);
@@ -196,8 +219,16 @@ export class Connections {
     else this.perAddress.delete(address);
   }
 
+  /** The mode (or the plain-port check) tells `conn` why and ends it; it is closed within REFUSED_CLOSE_MS. */
+  private refuse(conn: Conn): void {
+    this.refused.set(
+      conn,
+      setTimeout(() => conn.destroy(), REFUSED_CLOSE_MS),
+    );
+  }
+
   private tlsOnPlainPort(conn: Conn): void {
-    this.refused.add(conn);
+    this.refuse(conn);
     this.options.status(`${conn.peer} tried TLS on a plain port`);
     conn.end();
   }

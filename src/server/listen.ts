@@ -31,6 +31,10 @@ export interface Listening {
   readonly label: string;
   /** Stops accepting; open connections stay. */
   stopAccepting(): void;
+  /** Stops accepting for now (the listener is closed: Bun cannot pause one); open connections stay. */
+  pause(): void;
+  /** Listens again on the same address after `pause`; throws a ChatError when it cannot. */
+  resume(): void;
   /** Closes the listener for good and removes its unix socket file. */
   close(): void;
 }
@@ -40,9 +44,17 @@ export async function listen(options: ListenOptions, handler: SocketHandler<Conn
   if (unix) await prepareUnixPath(unix);
   if (options.tls) await checkTlsPair(options.tls.cert, options.tls.key);
   const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, ciphers: TLS12_CIPHERS } : undefined;
-  if (unix) return listening(listenUnix(unix, handler, tls), unix, 0, unix);
+  if (unix) {
+    // Bun removes the socket file when a listener stops; should one be left, it is ours.
+    const again = () => {
+      removeUnixPath(unix);
+      return listenUnix(unix, handler, tls);
+    };
+    return listening(listenUnix(unix, handler, tls), again, unix, 0, unix);
+  }
   const listener = listenTcp(options.host, options.port ?? DEFAULT_PORT, handler, tls);
-  return listening(listener, listener.hostname, listener.port, undefined);
+  const { hostname, port } = listener;
+  return listening(listener, () => listenTcp(hostname, port, handler, tls), hostname, port, undefined);
 }
 
 /**
@@ -55,14 +67,31 @@ export const TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20";
 type Listener = TCPSocketListener<ConnRef> | UnixSocketListener<ConnRef>;
 type Tls = ListenOptions["tls"];
 
-function listening(listener: Listener, address: string, port: number, unix: string | undefined): Listening {
+function listening(first: Listener, again: () => Listener, address: string, port: number, unix: string | undefined): Listening {
+  let listener = first;
+  let accepting = true;
+  let stopped = false;
+  const pause = () => {
+    if (accepting) listener.stop(false);
+    accepting = false;
+  };
   return {
     address,
     port,
     unix,
     label: unix ?? formatHostPort(address, port),
-    stopAccepting: () => listener.stop(false),
+    stopAccepting() {
+      stopped = true;
+      pause();
+    },
+    pause,
+    resume() {
+      if (stopped || accepting) return;
+      listener = again();
+      accepting = true;
+    },
     close() {
+      stopped = true;
       listener.stop(true);
       if (unix) removeUnixPath(unix);
     },

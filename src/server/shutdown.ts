@@ -2,7 +2,7 @@
  * A graceful stop: no one new, the mode tells everyone, every queue is
  * flushed and every connection closed, within SHUTDOWN_GRACE_MS in all.
  */
-import { SHUTDOWN_GRACE_MS } from "../defaults.ts";
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_STALL_MS } from "../defaults.ts";
 import type { BoundMode } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
 import type { Connections } from "./connections.ts";
@@ -26,8 +26,8 @@ export async function shutdown({ listening, mode, connections, ticker }: Running
 }
 
 async function closeAll(conns: readonly Conn[]): Promise<void> {
-  // A reason given before (kicked, timed out) stays.
-  for (const conn of conns) conn.end(conn.leaveReason ?? "shutdown", SHUTDOWN_GRACE_MS);
+  // A reason given before (kicked, timed out) stays. One that takes nothing is cut, not waited for.
+  for (const conn of conns) conn.end(conn.leaveReason ?? "shutdown", SHUTDOWN_STALL_MS);
   // Conn.end's deadline is reset by progress; the whole shutdown has a hard bound.
   const deadline = setTimeout(() => {
     for (const conn of conns) conn.destroy();
