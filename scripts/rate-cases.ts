@@ -23,14 +23,14 @@ interface Outcome {
 }
 
 /** A speaker whose lines a watcher notes the arrival of. */
-interface Probe {
+export interface Probe {
   speaker: Peer;
   /** Each `speaker: …` line, when the watcher got it. */
   seen: Map<string, number>;
   watcher: Peer;
 }
 
-async function probe(port: number, onLine?: (line: string) => void): Promise<Probe> {
+export async function probe(port: number, onLine?: (line: string) => void): Promise<Probe> {
   const seen = new Map<string, number>();
   const watcher = await roomMember(port, "watcher", {
     onLine(line) {
@@ -43,7 +43,7 @@ async function probe(port: number, onLine?: (line: string) => void): Promise<Pro
 }
 
 /** The speaker says `count` lines, one every `intervalMs`; how long each took to reach the watcher. */
-async function delays({ speaker, seen }: Probe, tag: string, count: number, intervalMs = INTERVAL_MS): Promise<number[]> {
+export async function delays({ speaker, seen }: Probe, tag: string, count: number, intervalMs = INTERVAL_MS): Promise<number[]> {
   const taken: number[] = [];
   for (let i = 0; i < count; i++) {
     const line = `speaker: ${tag} ${i}`;
@@ -55,8 +55,8 @@ async function delays({ speaker, seen }: Probe, tag: string, count: number, inte
   return taken;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const summary = (values: number[]) => `longest ${Math.max(...values)} ms, median ${median(values)} ms`;
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+export const summary = (values: number[]) => `longest ${Math.max(...values)} ms, median ${median(values)} ms`;
 
 /** A command to flood a room with, and how to tell its reply's first line. */
 export interface Command {

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { SHUTDOWN_GRACE_MS } from "../src/defaults.ts";
 import { crowd, MiB, nonReaders, Pattern, Peer, randomBytes, resets, roomMember, ServerProcess, waitFor } from "./load.ts";
 import { commandFlood, EVENTS_JSON, rateFlood, WHO } from "./rate-cases.ts";
+import { crowdStorm } from "./storm-cases.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BINARY = join(ROOT, "dist/chat");
@@ -315,6 +316,12 @@ const CASES: Case[] = [
   { name: "random binary blobs", mode: "echo", run: (s) => randomBlobs(s, "echo") },
   { name: "random binary blobs", mode: "oneway", run: (s) => randomBlobs(s, "oneway") },
   { name: "2,000 /who from one member", mode: "twoway", run: (s) => commandFlood(s, WHO_ROOM, WHO) },
+  {
+    name: "10,000 joining, then closing at once",
+    mode: "twoway",
+    args: ["--max-clients", "10100"],
+    run: (s) => crowdStorm(s, Number(process.env.CHAT_STORM ?? 10_000)),
+  },
   { name: "2,000 /events json from one member", mode: "twoway", run: (s) => commandFlood(s, 100, EVENTS_JSON) },
   { name: "100,000-line flood, --rate-limit 10/1s", mode: "twoway", args: ["--rate-limit", "10/1s"], run: (s) => rateFlood(s, 10, 5000) },
   { name: "out of fds: ulimit -n 256, 400 idle connections", mode: "twoway", fdLimit: 256, run: outOfFds },
