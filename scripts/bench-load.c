@@ -14,14 +14,16 @@
  * offset of a pseudo-random stream (all 256 byte values: binary is the worst
  * case for a server that prints what it receives). fanout: R receivers and a
  * sender; every `seq=` line at every receiver is counted (lost, duplicated,
- * reordered) and timed from the sender's write; with --ports the receivers
- * are spread round-robin over several servers (receiver i on P(i mod n)) that
- * share one room, the sender on the first; with --settle the first line is
- * sent once no other line (a rename, a join, a relayed hello) has reached any
- * receiver for MS milliseconds (at most 10 s): the room's n² welcome traffic
- * is then over and not measured with the lines. idle: N connections, each
- * set up once the server has sent it a first byte (an echo of the hello, or
- * a room's greeting); held open, reading, for --hold seconds.
+ * reordered) and timed from the sender's write to the read that brought
+ * it, and the CPU the rest of the machine used meanwhile is reported
+ * (other_cpu_pct). With --ports the receivers are spread round-robin over
+ * several servers (receiver i on P(i mod n)) that share one room, the sender
+ * on the first; with --settle the first line is sent once no other line (a
+ * rename, a join, a relayed hello) has reached any receiver for MS
+ * milliseconds (at most 10 s): the room's n² welcome traffic is then over and
+ * not measured with the lines. idle: N connections, each set up once the
+ * server has sent it a first byte (an echo of the hello, or a room's
+ * greeting); held open, reading, for --hold seconds.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -139,6 +141,18 @@ static double server_cpu(void) {
   double total = 0;
   for (int i = 0; i < npids; i++) total += process_cpu(server_pids[i]);
   return total;
+}
+
+/* Busy CPU time of the whole machine so far, in seconds (/proc/stat: every CPU, idle and iowait left out). */
+static double machine_busy(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long v[8] = {0};
+  int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (got < 8) return 0;
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void raise_nofile(int need) {
@@ -509,7 +523,7 @@ static int run_fanout(void) {
   for (int i = 0; i < receivers; i++) rs[i].seen = calloc((size_t)lines, 1), rs[i].max_seq = -1;
   other_lines = 0;
   /* Send: `seq=N t=NS pad=...`, 64 bytes, at `rate` lines/s (0: as fast as the socket takes them). */
-  double start = now(), cpu0 = self_cpu(), srv0 = server_cpu(), give_up = start + MAX_SECONDS;
+  double start = now(), cpu0 = self_cpu(), srv0 = server_cpu(), busy0 = machine_busy(), give_up = start + MAX_SECONDS;
   last_delivery = start;
   char text[LINE_BYTES + 1];
   int sent = 0, offset = 0, len = 0;
@@ -536,14 +550,16 @@ static int run_fanout(void) {
   }
   double elapsed = (deliveries ? last_delivery : now()) - start;
   double cpu = self_cpu() - cpu0, srv = server_cpu() - srv0, wall = now() - start;
+  /* What the rest of the machine did meanwhile (whole 10 ms ticks: a few % either way). */
+  double other = machine_busy() - busy0 - cpu - srv;
   uint64_t expected = (uint64_t)sent * (uint64_t)receivers;
   printf("mode=fanout servers=%d receivers=%d lines_sent=%d rate=%d deliveries=%llu lost=%llu duplicated=%llu reordered=%llu "
          "corrupt=%llu p50_us=%.0f p99_us=%.0f seconds=%.3f deliveries_per_s=%.0f unsynced=%d connect_failures=%d "
-         "other_lines=%llu self_echoes=%llu settle_s=%.3f client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f\n",
+         "other_lines=%llu self_echoes=%llu settle_s=%.3f client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f other_cpu_pct=%.0f\n",
          nports ? nports : 1, receivers, sent, rate, (unsigned long long)deliveries, (unsigned long long)(expected - deliveries),
          (unsigned long long)duplicated, (unsigned long long)reordered, (unsigned long long)corrupt, percentile(0.5),
          percentile(0.99), elapsed, elapsed > 0 ? deliveries / elapsed : 0, unsynced, connect_failures,
-         (unsigned long long)other_lines, (unsigned long long)self_echoes, settled, 100 * cpu / wall, 100 * srv / wall, srv);
+         (unsigned long long)other_lines, (unsigned long long)self_echoes, settled, 100 * cpu / wall, 100 * srv / wall, srv, 100 * other / wall);
   return 0;
 }
 

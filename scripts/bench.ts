@@ -136,16 +136,29 @@ function num(fields: Fields, key: string): number {
 }
 
 /**
- * Runs the load generator, measuring what else the machine was doing meanwhile
- * (not for a server whose work is done by processes it forks, whose CPU the
- * load generator does not count as the server's: socat).
+ * Runs the load generator and says how much CPU the rest of the machine used
+ * meanwhile, % of a core: over the measured window when the load generator
+ * reports it (fanout), else over the whole run.
  */
-async function load(args: string[], seconds: number, onLine?: (line: string) => void, forks = false): Promise<Fields> {
+async function measure(args: string[], seconds: number, onLine?: (line: string) => void): Promise<{ fields: Fields; other: number }> {
   const before = machineTicks();
   const fields = await runLoad([LOAD, ...args], seconds * 1000 + RUN_SLACK_MS, onLine);
   const after = machineTicks();
   const busyPct = (100 * cpus().length * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
-  const other = busyPct - num(fields, "server_cpu_pct") - num(fields, "client_cpu_pct");
+  const other =
+    fields.other_cpu_pct !== undefined
+      ? num(fields, "other_cpu_pct")
+      : busyPct - num(fields, "server_cpu_pct") - num(fields, "client_cpu_pct");
+  return { fields, other };
+}
+
+/**
+ * Runs the load generator, noting what else the machine was doing meanwhile
+ * (not for a server whose work is done by processes it forks, whose CPU the
+ * load generator does not count as the server's: socat).
+ */
+async function load(args: string[], seconds: number, onLine?: (line: string) => void, forks = false): Promise<Fields> {
+  const { fields, other } = await measure(args, seconds, onLine);
   if (Number.isFinite(other) && !forks) otherLoadMax = Math.max(otherLoadMax, other);
   return fields;
 }
@@ -267,29 +280,60 @@ const roomCases: Case[] = [
 ];
 
 /**
- * The cluster cases: the room case's kind of load at 300 receivers spread
- * over a setup's servers. Each run ends once the setup is quiet again, so the
- * last run's leaves are not counted in the next setup's run.
+ * A cluster run taken with more than this much other load on the machine (%
+ * of a core, over its measured window) is run again, after a pause, up to
+ * CLUSTER_ATTEMPTS times in all: a room over four processes on one core is
+ * thrown far off by a neighbour's burst of work (a 0.4 s burst took 3 to
+ * 11 s under 130 % of a core of other load).
  */
+const CLUSTER_OTHER_MAX = 25;
+const CLUSTER_ATTEMPTS = 5;
+const CLUSTER_REPEAT_WAIT_MS = 3000;
+let clusterRepeats = 0;
+/** Runs kept although disturbed: the last attempt. */
+let clusterDisturbed = 0;
+
+/**
+ * One cluster run, again while the machine was too busy. Each attempt ends
+ * once the setup is quiet again: a room over several servers still announces
+ * the last run's receivers leaving for a moment, not to be counted in the
+ * next run.
+ */
+async function clusterRun(cluster: Cluster, lines: number, rate: number, seconds: number): Promise<Fields> {
+  const args = clusterLoadArgs(cluster, lines, rate, ROOM_HELLO);
+  for (let attempt = 1; ; attempt++) {
+    const { fields, other } = await measure(args, seconds);
+    await waitQuiet(cluster);
+    // Warm-up passes are not measured: never repeated.
+    if (!recording) return fields;
+    if (!(other > CLUSTER_OTHER_MAX) || attempt >= CLUSTER_ATTEMPTS) {
+      if (Number.isFinite(other)) otherLoadMax = Math.max(otherLoadMax, other);
+      if (other > CLUSTER_OTHER_MAX) clusterDisturbed++;
+      return fields;
+    }
+    clusterRepeats++;
+    console.error(`bench: ${other.toFixed(0)} % of a core of other load: again in ${CLUSTER_REPEAT_WAIT_MS / 1000} s`);
+    await Bun.sleep(CLUSTER_REPEAT_WAIT_MS);
+  }
+}
+
+/** The cluster cases: the room case's kind of load at 300 receivers spread over a setup's servers. */
 const clusterCases: Case<Cluster>[] = [
   async (peer, cluster) => {
-    const args = clusterLoadArgs(cluster, CLUSTER_PACED_LINES, CLUSTER_RATE, ROOM_HELLO);
-    const paced = await load(args, CLUSTER_PACED_LINES / CLUSTER_RATE);
+    const paced = await clusterRun(cluster, CLUSTER_PACED_LINES, CLUSTER_RATE, CLUSTER_PACED_LINES / CLUSTER_RATE);
     note(peer, "paced.p50", num(paced, "p50_us"));
     note(peer, "paced.p99", num(paced, "p99_us"));
     note(peer, "paced.cpums", num(paced, "server_cpu_s") * 1000);
     note(peer, "paced.client", num(paced, "client_cpu_pct"));
     integrity(peer, paced, ROOM_CHECKS);
-    await waitQuiet(cluster);
   },
   async (peer, cluster) => {
-    const burst = await load(clusterLoadArgs(cluster, CLUSTER_BURST_LINES, 0, ROOM_HELLO), 20);
+    const burst = await clusterRun(cluster, CLUSTER_BURST_LINES, 0, 20);
     note(peer, "burst.s", num(burst, "seconds"));
     note(peer, "burst.p99", num(burst, "p99_us") / 1000);
     note(peer, "burst.cpus", num(burst, "server_cpu_s") * 1000);
     note(peer, "burst.client", num(burst, "client_cpu_pct"));
     integrity(peer, burst, ROOM_CHECKS);
-    await waitQuiet(cluster);
   },
 ];
 
@@ -306,6 +350,9 @@ async function clusterCase(): Promise<void> {
     note(peer, "rss.redis", peak.redis);
   };
   await interleaved(setups, clusterCases, done, WARMUP);
+  notes.push(
+    `Cluster runs with more than ${CLUSTER_OTHER_MAX} % of a core of other load were run again (up to ${CLUSTER_ATTEMPTS} times in all): ${clusterRepeats} repeated, ${clusterDisturbed} kept disturbed.`,
+  );
 }
 
 /** 10,000 connections, each set up once the server has answered it; memory read while they are held. */
