@@ -5,16 +5,25 @@
  *
  *   load echo   --port P --conns N --size S --seconds T [--stream --window W] [--text] [--warmup 0.5]
  *   load fanout --port P --receivers R --lines M [--rate L] [--hello '/nick u{i}']
+ *               [--ports P1,P2,...] [--settle MS]
  *   load idle   --port P --conns N [--hello LINE] [--hold S]
- *   common: [--server-pid PID] (server CPU over the measured window)
+ *   common: [--server-pid PID[,PID...]] (server CPU over the measured window:
+ *           the sum over every process named, e.g. each server of a cluster and Redis)
  *
  * echo: every byte that comes back is compared with the byte sent at that
  * offset of a pseudo-random stream (all 256 byte values: binary is the worst
  * case for a server that prints what it receives). fanout: R receivers and a
  * sender; every `seq=` line at every receiver is counted (lost, duplicated,
- * reordered) and timed from the sender's write. idle: N connections, each
- * set up once the server has sent it a first byte (an echo of the hello, or
- * a room's greeting); held open, reading, for --hold seconds.
+ * reordered) and timed from the sender's write to the read that brought
+ * it, and the CPU the rest of the machine used meanwhile is reported
+ * (other_cpu_pct). With --ports the receivers are spread round-robin over
+ * several servers (receiver i on P(i mod n)) that share one room, the sender
+ * on the first; with --settle the first line is sent once no other line (a
+ * rename, a join, a relayed hello) has reached any receiver for MS
+ * milliseconds (at most 10 s): the room's n² welcome traffic is then over and
+ * not measured with the lines. idle: N connections, each set up once the
+ * server has sent it a first byte (an echo of the hello, or a room's
+ * greeting); held open, reading, for --hold seconds.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -45,11 +54,13 @@
 #define MAX_SECONDS 120.0
 #define LINE_BYTES 64
 #define LINE_MAX 4096
+#define MAX_PORTS 16
+#define MAX_PIDS 32
 
-static int port, conns = 1, size = 64, stream_mode, text_mode, window = 16384, receivers = 100, lines = 1000, rate;
-static double seconds = 3, warmup = 0.5, hold = 2;
+static int port, ports[MAX_PORTS], nports, conns = 1, size = 64, stream_mode, text_mode, window = 16384, receivers = 100, lines = 1000, rate;
+static double seconds = 3, warmup = 0.5, hold = 2, settle_ms;
 static const char *hello = "";
-static int server_pid;
+static int server_pids[MAX_PIDS], npids;
 static int ep;
 static unsigned char *pattern;
 static uint32_t hist[HIST_BUCKETS + 1];
@@ -90,9 +101,21 @@ static double self_cpu(void) {
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* On-CPU time of every thread of the server, in seconds (schedstat: nanoseconds, not 10 ms ticks). */
-static double server_cpu(void) {
-  if (!server_pid) return 0;
+/* Parses `A,B,C` into up to `max` positive numbers; returns how many, or -1 on a bad list. */
+static int parse_list(const char *text, int *out, int max) {
+  int n = 0;
+  for (const char *p = text; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v <= 0 || v > 0x7fffffff || n == max || (*end && *end != ',')) return -1;
+    out[n++] = (int)v;
+    p = *end ? end + 1 : end;
+  }
+  return n;
+}
+
+/* On-CPU time of every thread of one process, in seconds (schedstat: nanoseconds, not 10 ms ticks). */
+static double process_cpu(int server_pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", server_pid);
   DIR *dir = opendir(path);
@@ -113,6 +136,25 @@ static double server_cpu(void) {
   return total;
 }
 
+/* On-CPU time of every server process named by --server-pid, together. */
+static double server_cpu(void) {
+  double total = 0;
+  for (int i = 0; i < npids; i++) total += process_cpu(server_pids[i]);
+  return total;
+}
+
+/* Busy CPU time of the whole machine so far, in seconds (/proc/stat: every CPU, idle and iowait left out). */
+static double machine_busy(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long v[8] = {0};
+  int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (got < 8) return 0;
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void raise_nofile(int need) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) die("getrlimit");
@@ -124,12 +166,17 @@ static void raise_nofile(int need) {
   }
 }
 
-/* Non-blocking connects to 127.0.0.1:port, paced; returns once all are established or failed. */
-static int connect_all(int *fds, int n, double deadline) {
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+/*
+ * Non-blocking connects to 127.0.0.1, paced; connection i goes to port_of(i)
+ * (`port`, or with --ports receiver i to ports[i % nports] and the sender to
+ * the first). Returns once all are established or failed.
+ */
+static int connect_all(int *fds, int n, double deadline, int (*port_of)(int)) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int failed = 0;
   for (int i = 0; i < n; i++) {
+    sa.sin_port = htons((uint16_t)port_of(i));
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) die("socket");
     int one = 1;
@@ -155,6 +202,16 @@ static int connect_all(int *fds, int n, double deadline) {
     }
   }
   return failed + pending;
+}
+
+static int the_port(int index) {
+  (void)index;
+  return port;
+}
+
+/* Fan-out: receivers round-robin over --ports, the sender (index `receivers`) on the first. */
+static int fanout_port(int index) {
+  return nports == 0 ? port : index >= receivers ? ports[0] : ports[index % nports];
 }
 
 static void make_pattern(void) {
@@ -223,7 +280,7 @@ static int run_echo(void) {
   int *fds = calloc((size_t)conns, sizeof *fds);
   EchoConn *cs = calloc((size_t)conns, sizeof *cs);
   double start = now();
-  int connect_failures = connect_all(fds, conns, start + 10);
+  int connect_failures = connect_all(fds, conns, start + 10, the_port);
   for (int i = 0; i < conns; i++) {
     /* Reads open the window again, so sending follows reading: no EPOLLOUT (it would spin). */
     cs[i].base = cs[i].sent = cs[i].received = (uint64_t)i * 7919u;
@@ -332,51 +389,82 @@ static void send_hello(int fd, int index) {
 }
 
 static uint64_t deliveries, duplicated, reordered, corrupt, other_lines, self_echoes;
-static double last_delivery;
+static double last_delivery, last_other;
 
-/* One complete line at receiver `r`. */
-static void on_line(Reader *r, char *line, int len) {
+/* The first `pat` in NUL-terminated `s` (strchr for its first byte: the lines are short, the token near their start). */
+static char *find(char *s, const char *pat) {
+  size_t n = strlen(pat);
+  for (char *p = s; (p = strchr(p, pat[0])) != NULL; p++)
+    if (strncmp(p, pat, n) == 0) return p;
+  return NULL;
+}
+
+/* Decimal digits at `p` into `*out`; returns the first byte after them, or NULL when there are none. */
+static char *digits(char *p, uint64_t *out) {
+  uint64_t v = 0;
+  char *q = p;
+  while (*q >= '0' && *q <= '9' && q - p < 19) v = v * 10 + (uint64_t)(*q++ - '0');
+  *out = v;
+  return q == p ? NULL : q;
+}
+
+/* One complete line at receiver `r` (NUL-terminated at `len`), read at time `t`. */
+static void on_line(Reader *r, char *line, int len, double t) {
   line[len] = 0;
-  if (strstr(line, "sync=")) {
-    r->synced = 1;
-    return;
-  }
-  char *s = strstr(line, "seq=");
+  char *s = find(line, "seq=");
   if (!s) {
-    other_lines++;
+    if (find(line, "sync=")) r->synced = 1;
+    else other_lines++;
+    last_other = t;
     return;
   }
   if (r->is_sender) {
     self_echoes++;
     return;
   }
-  char *end;
-  long seq = strtol(s + 4, &end, 10);
-  char *t = strstr(end, " t=");
-  if (seq < 0 || seq >= lines || !t || !r->seen) {
+  uint64_t seq, sent_ns;
+  char *end = digits(s + 4, &seq);
+  if (!end || seq >= (uint64_t)lines || strncmp(end, " t=", 3) != 0 || !digits(end + 3, &sent_ns) || !r->seen) {
     corrupt++;
     return;
   }
-  double sent = strtod(t + 3, NULL) / 1e9;
   if (r->seen[seq]) {
     duplicated++;
     return;
   }
   r->seen[seq] = 1;
-  if (seq < r->max_seq) reordered++;
-  else r->max_seq = seq;
+  if ((long)seq < r->max_seq) reordered++;
+  else r->max_seq = (long)seq;
   deliveries++;
-  last_delivery = now();
-  record_us((last_delivery - sent) * 1e6);
+  last_delivery = t;
+  record_us((t - sent_ns / 1e9) * 1e6);
 }
 
-static void on_bytes(Reader *r, const unsigned char *buf, ssize_t n) {
+/*
+ * A read's bytes at receiver `r`, all read at time `t` (every line of a read
+ * gets the time it was read, so latency is never under-stated). Lines wholly
+ * in `buf` are parsed where they are; only a line split across reads is
+ * gathered in `r->line`.
+ */
+static void on_bytes(Reader *r, unsigned char *buf, ssize_t n, double t) {
   r->got_byte = 1;
-  for (ssize_t i = 0; i < n; i++) {
-    if (buf[i] == '\n') {
-      on_line(r, r->line, r->len);
-      r->len = 0;
-    } else if (r->len < LINE_MAX - 1) r->line[r->len++] = (char)buf[i];
+  unsigned char *p = buf, *end = buf + n;
+  while (p < end) {
+    unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t take = (size_t)((nl ? nl : end) - p);
+    if (nl && r->len == 0) {
+      on_line(r, (char *)p, (int)take, t);
+    } else {
+      size_t room = (size_t)(LINE_MAX - 1 - r->len);
+      memcpy(r->line + r->len, p, take < room ? take : room);
+      r->len += (int)(take < room ? take : room);
+      if (nl) {
+        on_line(r, r->line, r->len, t);
+        r->len = 0;
+      }
+    }
+    if (!nl) break;
+    p = nl + 1;
   }
 }
 
@@ -389,7 +477,7 @@ static void pump(int *fds, Reader *rs, int ms) {
     int i = (int)evs[j].data.u32;
     for (int reads = 0; reads < 4; reads++) {
       ssize_t n = read(fds[i], buf, sizeof buf);
-      if (n > 0) on_bytes(&rs[i], buf, n);
+      if (n > 0) on_bytes(&rs[i], buf, n, now());
       if (n <= 0) {
         if (n == 0 || errno != EAGAIN) {
           epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], NULL);
@@ -411,7 +499,7 @@ static int run_fanout(void) {
   raise_nofile(n + 64);
   int *fds = calloc((size_t)n, sizeof *fds);
   Reader *rs = calloc((size_t)n, sizeof *rs);
-  int connect_failures = connect_all(fds, n, now() + 10);
+  int connect_failures = connect_all(fds, n, now() + 10, fanout_port);
   rs[sender].is_sender = 1;
   for (int i = 0; i < n; i++) send_hello(fds[i], i);
   /* Sync: until every receiver has seen one of the sender's lines, the server may not count it in. */
@@ -427,10 +515,15 @@ static int run_fanout(void) {
   }
   int unsynced = 0;
   for (int i = 0; i < receivers; i++) unsynced += !rs[i].synced;
+  /* Settle: until no line but the measured ones has arrived for settle_ms. */
+  double settle_start = now(), settle_end = settle_start + SYNC_SECONDS;
+  last_other = settle_start;
+  while (settle_ms > 0 && now() - last_other < settle_ms / 1e3 && now() < settle_end) pump(fds, rs, 5);
+  double settled = now() - settle_start;
   for (int i = 0; i < receivers; i++) rs[i].seen = calloc((size_t)lines, 1), rs[i].max_seq = -1;
   other_lines = 0;
   /* Send: `seq=N t=NS pad=...`, 64 bytes, at `rate` lines/s (0: as fast as the socket takes them). */
-  double start = now(), cpu0 = self_cpu(), srv0 = server_cpu(), give_up = start + MAX_SECONDS;
+  double start = now(), cpu0 = self_cpu(), srv0 = server_cpu(), busy0 = machine_busy(), give_up = start + MAX_SECONDS;
   last_delivery = start;
   char text[LINE_BYTES + 1];
   int sent = 0, offset = 0, len = 0;
@@ -457,14 +550,16 @@ static int run_fanout(void) {
   }
   double elapsed = (deliveries ? last_delivery : now()) - start;
   double cpu = self_cpu() - cpu0, srv = server_cpu() - srv0, wall = now() - start;
+  /* What the rest of the machine did meanwhile (whole 10 ms ticks: a few % either way). */
+  double other = machine_busy() - busy0 - cpu - srv;
   uint64_t expected = (uint64_t)sent * (uint64_t)receivers;
-  printf("mode=fanout receivers=%d lines_sent=%d rate=%d deliveries=%llu lost=%llu duplicated=%llu reordered=%llu "
+  printf("mode=fanout servers=%d receivers=%d lines_sent=%d rate=%d deliveries=%llu lost=%llu duplicated=%llu reordered=%llu "
          "corrupt=%llu p50_us=%.0f p99_us=%.0f seconds=%.3f deliveries_per_s=%.0f unsynced=%d connect_failures=%d "
-         "other_lines=%llu self_echoes=%llu client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f\n",
-         receivers, sent, rate, (unsigned long long)deliveries, (unsigned long long)(expected - deliveries),
+         "other_lines=%llu self_echoes=%llu settle_s=%.3f client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f other_cpu_pct=%.0f\n",
+         nports ? nports : 1, receivers, sent, rate, (unsigned long long)deliveries, (unsigned long long)(expected - deliveries),
          (unsigned long long)duplicated, (unsigned long long)reordered, (unsigned long long)corrupt, percentile(0.5),
          percentile(0.99), elapsed, elapsed > 0 ? deliveries / elapsed : 0, unsynced, connect_failures,
-         (unsigned long long)other_lines, (unsigned long long)self_echoes, 100 * cpu / wall, 100 * srv / wall, srv);
+         (unsigned long long)other_lines, (unsigned long long)self_echoes, settled, 100 * cpu / wall, 100 * srv / wall, srv, 100 * other / wall);
   return 0;
 }
 
@@ -555,14 +650,21 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--rate")) rate = atoi(v);
     else if (!strcmp(a, "--hello")) hello = v;
     else if (!strcmp(a, "--hold")) hold = atof(v);
-    else if (!strcmp(a, "--server-pid")) server_pid = atoi(v);
+    else if (!strcmp(a, "--settle")) settle_ms = atof(v);
+    else if (!strcmp(a, "--server-pid")) npids = parse_list(v, server_pids, MAX_PIDS);
+    else if (!strcmp(a, "--ports")) {
+      nports = parse_list(v, ports, MAX_PORTS);
+      if (nports > 0) port = ports[0];
+    }
     else {
       fprintf(stderr, "load: unknown option %s\n", a);
       return 2;
     }
   }
-  if (port <= 0 || conns <= 0 || size <= 0 || size > MAX_IO || seconds <= 0 || seconds > MAX_SECONDS || lines <= 0 ||
-      receivers <= 0) {
+  int bad_port = port <= 0 || port > 65535;
+  for (int k = 0; k < nports; k++) bad_port |= ports[k] > 65535;
+  if (npids < 0 || nports < 0 || bad_port || conns <= 0 || size <= 0 || size > MAX_IO || seconds <= 0 || seconds > MAX_SECONDS ||
+      lines <= 0 || receivers <= 0) {
     fprintf(stderr, "load: bad options\n");
     return 2;
   }

@@ -3,6 +3,7 @@
  * peers, the ratios, and the issue's target for that ratio (the floor in
  * brackets) with whether it is met.
  */
+import { CLUSTER_BURST_LINES, CLUSTER_PACED_LINES, CLUSTER_RATE, CLUSTER_RECEIVERS } from "./cluster.ts";
 
 /** The median of a metric for a peer (NaN when not measured). */
 export type Get = (peer: string, metric: string) => number;
@@ -183,5 +184,76 @@ export function renderBaseline(get: Get, sum: Sum): string {
   }
   const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
   lines.push(`| room: lost/duplicated/reordered (all runs) | ${lost("before-room")} | ${lost("chat-room")} | |`);
+  return lines.join("\n");
+}
+
+interface ClusterRow {
+  label: string;
+  metric: string;
+  /** The load generator's CPU metric: at >= CLIENT_BOUND_PCT the figure is the client's limit. */
+  client?: string;
+  /** The issue's goal and floor for chat on 3 servers ÷ the bare relay on 3 (lower is better). */
+  goal?: number;
+  floor?: number;
+  digits?: number;
+}
+
+const CLUSTER_ROWS: ClusterRow[] = [
+  { label: `paced ${format(CLUSTER_RATE)} lines/s, p50 µs`, metric: "paced.p50", client: "paced.client" },
+  { label: `paced ${format(CLUSTER_RATE)} lines/s, p99 µs`, metric: "paced.p99", client: "paced.client", goal: 1.3, floor: 1.5 },
+  { label: "paced, server CPU ms (servers + Redis)", metric: "paced.cpums", client: "paced.client" },
+  {
+    label: `burst of ${format(CLUSTER_BURST_LINES)} lines, seconds`,
+    metric: "burst.s",
+    client: "burst.client",
+    goal: 1.3,
+    floor: 1.5,
+    digits: 3,
+  },
+  { label: "burst, p99 ms", metric: "burst.p99", client: "burst.client", digits: 1 },
+  { label: "burst, server CPU ms (servers + Redis)", metric: "burst.cpus", client: "burst.client" },
+  { label: "peak RSS of the largest server, MiB", metric: "rss.server", digits: 1 },
+  { label: "peak RSS of Redis, MiB", metric: "rss.redis", digits: 1 },
+];
+
+/**
+ * The cluster table: chat on 3 servers and on 1 beside the bare Bun relay
+ * over Redis pub/sub on 3 (peers `chat-3`, `chat-1`, `relay-3`), the ratios
+ * to the relay, and the issue's targets for chat on 3 servers.
+ */
+export function renderClusterTable(get: Get, sum: Sum): string {
+  const peers = ["chat-3", "chat-1", "relay-3"] as const;
+  const lines = [
+    `Cluster: a room of ${format(CLUSTER_RECEIVERS)} receivers spread round-robin over the servers, which share one redis-server (the sender on the first); ${format(CLUSTER_PACED_LINES)} lines at ${format(CLUSTER_RATE)}/s (paced), ${format(CLUSTER_BURST_LINES)} at once (burst). Server CPU: every server and Redis.`,
+    "",
+    "| measure | chat, 3 servers | chat, 1 server | bare Bun relay over Redis pub/sub, 3 servers | chat 3 ÷ relay | chat 1 ÷ relay | target (chat 3 ÷ relay) |",
+    "|---|---:|---:|---:|---:|---:|---|",
+  ];
+  let clientBound = false;
+  for (const row of CLUSTER_ROWS) {
+    const [three, one, relay] = peers.map((peer) => get(peer, row.metric)) as [number, number, number];
+    const cells = peers.map((peer) => {
+      const bound = row.client !== undefined && get(peer, row.client) >= CLIENT_BOUND_PCT;
+      clientBound ||= bound;
+      return `${format(get(peer, row.metric), row.digits)}${bound ? " †" : ""}`;
+    });
+    let target = "";
+    if (row.goal !== undefined) {
+      const value = three / relay;
+      const state = !Number.isFinite(value)
+        ? "not measured"
+        : value <= row.goal
+          ? "met"
+          : row.floor !== undefined && value <= row.floor
+            ? "floor met"
+            : "not met";
+      target = `≤ ${row.goal}×${row.floor !== undefined ? ` (floor ${row.floor}×)` : ""}: ${state}`;
+    }
+    lines.push(`| ${row.label} | ${cells.join(" | ")} | ${ratio(three, relay)} | ${ratio(one, relay)} | ${target} |`);
+  }
+  const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
+  lines.push(`| lost/duplicated/reordered (all runs) | ${peers.map(lost).join(" | ")} | | | 0/0/0 |`);
+  if (clientBound)
+    lines.push("", "† the load generator was at ≥ 90 % of its CPU: that figure is its limit, not the server's (a floor for the server).");
   return lines.join("\n");
 }
