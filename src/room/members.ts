@@ -5,6 +5,7 @@
  * or JOIN_GRACE_MS, so a client's `/nick` comes before its join).
  */
 import type { LineInput } from "../modes/input.ts";
+import { plainAddress } from "../net/address.ts";
 import type { Conn } from "../net/conn.ts";
 import { type LinePrefix, linePrefix } from "../text/plain-lines.ts";
 import { nameKey } from "./names.ts";
@@ -33,6 +34,19 @@ export interface Member {
   renamesAt: number;
   /** Operations of the hub (a name being claimed) its next lines wait for: they are held, in order. */
   waiting: number;
+  /** Its address without the port ("" for the console and unix sockets): what `/ban NAME` bans. */
+  address: string;
+  /** When it connected, and when it last sent a line (ms): `/whois`. */
+  since: number;
+  spokeAt: number;
+  /** `/away` text ("" when it gave none), or null when here. */
+  away: string | null;
+  /** The console muted it: its lines are refused. */
+  muted: boolean;
+  /** The names it ignores, by name key (see Ignores), or null for none. */
+  ignoring: Map<string, string> | null;
+  /** Its last words: `/quit TEXT`, or why it was kicked or banned ("" for none). */
+  parting: string;
 }
 
 /** A member may rename this many times at once, then once a second: each rename reaches everyone. */
@@ -128,6 +142,7 @@ export class Members implements Iterable<Member> {
   }
 
   private make(name: string, conn: Conn | null, peer: string, textFrom: number): Member {
+    const now = Date.now();
     return {
       name,
       prefix: linePrefix(`${name}: `),
@@ -140,8 +155,15 @@ export class Members implements Iterable<Member> {
       json: false,
       textFrom,
       renames: RENAME_BURST,
-      renamesAt: Date.now(),
+      renamesAt: now,
       waiting: 0,
+      address: plainAddress(conn?.socket.remoteAddress ?? ""),
+      since: now,
+      spokeAt: now,
+      away: null,
+      muted: false,
+      ignoring: null,
+      parting: "",
     };
   }
 }

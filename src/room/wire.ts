@@ -7,7 +7,7 @@
  * bytes (`writePlainLinesJson`): the same bytes as `wireJson` of each line,
  * without a string per line.
  */
-import { ACTION_PREFIX, actionText, type ChatEvent, eventLine } from "../events.ts";
+import { ACTION_PREFIX, actionText, type ChatEvent, eventLine, stateFields } from "../events.ts";
 import { copyBytes } from "../text/bytes.ts";
 import type { Replay } from "./recent.ts";
 
@@ -44,15 +44,27 @@ export function wireJson(event: ChatEvent, ts: number, id?: string, history?: tr
         history,
       });
     case "notice":
-      return JSON.stringify({ ts: at, type: "notice", kind: event.kind, members: event.members, text: event.text });
+      return JSON.stringify({
+        ts: at,
+        type: "notice",
+        kind: event.kind,
+        members: event.members,
+        away: event.away,
+        whois: event.whois,
+        text: event.text,
+      });
     case "error":
       return JSON.stringify({ ts: at, type: "error", code: event.code, text: event.text });
     case "join":
       return JSON.stringify({ ts: at, type: "join", name: event.name, text: eventLine(event).slice(2) });
-    case "leave":
-      return JSON.stringify({ ts: at, type: "leave", name: event.name, reason: event.reason, text: eventLine(event).slice(2) });
+    case "leave": {
+      const { name, reason, message } = event;
+      return JSON.stringify({ ts: at, type: "leave", name, reason, message: message || undefined, text: eventLine(event).slice(2) });
+    }
     case "rename":
       return JSON.stringify({ ts: at, type: "notice", kind: "rename", from: event.from, to: event.to, text: eventLine(event).slice(2) });
+    default:
+      return JSON.stringify({ ts: at, ...stateFields(event) });
   }
 }
 
