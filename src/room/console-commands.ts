@@ -58,7 +58,7 @@ const ban: Handler<"ban"> = (room, m, { target, ms, reason }) => {
 const bans: Handler<"bans"> = (room, m) => {
   if (!onConsole(room, m, "/bans")) return;
   const now = Date.now();
-  const list = room.hub.bans.list(now);
+  const list = room.hub.bans.list(now).sort((a, b) => a.target.localeCompare(b.target));
   if (list.length === 0) notice(room, m, "no bans");
   else notice(room, m, `${list.length} ${list.length === 1 ? "ban" : "bans"}:`);
   for (const b of list) notice(room, m, `  ${described(b, now)}`);
