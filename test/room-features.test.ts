@@ -132,6 +132,26 @@ describe("/ignore", () => {
     expect(objects(alice).filter((o) => o.from === "bob")).toEqual([]);
   });
 
+  test("/events json after an /ignore replays the room's lines but the ignored member's, and is still complete", async () => {
+    await using s = await testServer();
+    using alice = await testMember(s.port, "alice");
+    using bob = await testMember(s.port, "bob");
+    using carol = await testMember(s.port, "carol");
+    await alice.write("/ignore bob\n");
+    await alice.waitLine(/you ignore bob/);
+    await bob.write("from bob\n/me acts\n");
+    await carol.write("from carol\n");
+    await alice.waitLine("carol: from carol");
+    await json(alice);
+    const ready = objects(alice).find((o) => o.type === "ready");
+    expect([ready?.replay, ready?.complete]).toEqual([1, true]);
+    expect(
+      objects(alice)
+        .filter((o) => o.history)
+        .map((o) => o.text),
+    ).toEqual(["from carol"]);
+  });
+
   test("errors: yourself, nobody, not ignored; the console may not ignore (its output is the room's record)", async () => {
     await using s = await testServer();
     using alice = await testMember(s.port, "alice");

@@ -114,7 +114,8 @@ const MOTD_MOST_BYTES = 16 * 1024;
 export function motdArg(value: string): string[] {
   const text = value.startsWith("@") ? fileArg(value.slice(1), "--motd") : value;
   if (Buffer.byteLength(text) > MOTD_MOST_BYTES) throw new UsageError(`--motd: at most ${MOTD_MOST_BYTES / 1024} KiB`);
-  const lines = text.replace(/\r?\n$/, "").split(/\r?\n/);
+  // Blank lines at the end are the file's end, not lines to show.
+  const lines = text.replace(/(\r?\n)+$/, "").split(/\r?\n/);
   if (lines.length > MOTD_MOST_LINES) throw new UsageError(`--motd: ${lines.length} lines; at most ${MOTD_MOST_LINES}`);
   return text.trim() === "" ? [] : lines.map(sanitize);
 }

@@ -146,6 +146,7 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   say(line: string): void {
+    this.members.console.spokeAt = Date.now();
     runLine(this, this.members.console, line);
     this.delivery.flush();
   }

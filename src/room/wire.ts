@@ -79,7 +79,8 @@ const decoder = new TextDecoder();
  * What `/events json` answers (one string, newlines included): the `ready`
  * object, then the lines replayed, the newest that fit in `maxBytes` (a
  * connection sent more at once than its queue may hold would be dropped as
- * too slow). Fewer than asked for is not complete.
+ * too slow), but those said by a name `hidden` says the connection ignores.
+ * Fewer than asked for (ignored ones aside) is not complete.
  */
 export function eventsReply(
   ts: number,
@@ -88,31 +89,43 @@ export function eventsReply(
   replay: Replay,
   id: (seq: number) => string,
   maxBytes: number,
+  hidden?: (from: string) => boolean,
 ): string {
   const out: string[] = [];
   let bytes = 0;
+  let skipped = 0;
   for (let i = replay.lines.length - 1; i >= 0; i--) {
     const line = replay.lines[i];
     if (!line) continue;
-    const json = replayedJson(decoder.decode(line.bytes.subarray(line.start, line.end)), line.ts, id(line.seq));
+    const event = keptEvent(decoder.decode(line.bytes.subarray(line.start, line.end)));
+    if (hidden?.(event.from)) {
+      skipped++;
+      continue;
+    }
+    const json = wireJson(event, line.ts, id(line.seq), true);
     bytes += Buffer.byteLength(json) + 1;
     if (bytes > maxBytes) break;
     out.push(json);
   }
-  out.push(readyJson(ts, name, members, out.length, replay.complete && out.length === replay.lines.length));
+  out.push(readyJson(ts, name, members, out.length, replay.complete && out.length + skipped === replay.lines.length));
   return `${out.reverse().join("\n")}\n`;
 }
 
-/** A kept room line (`NAME: TEXT` or `** NAME ACTION`, as relayed) replayed as JSON. */
-export function replayedJson(line: string, ts: number, id: string): string {
+/** A kept room line (`NAME: TEXT` or `** NAME ACTION`, as relayed) as the event it was. */
+function keptEvent(line: string): Extract<ChatEvent, { type: "message" | "action" }> & { from: string } {
   if (line.startsWith(ACTION_PREFIX)) {
     const at = ACTION_PREFIX.length;
     const space = line.indexOf(" ", at);
     const from = space < 0 ? line.slice(at) : line.slice(at, space);
-    return wireJson({ type: "action", from, text: space < 0 ? "" : line.slice(space + 1) }, ts, id, true);
+    return { type: "action", from, text: space < 0 ? "" : line.slice(space + 1) };
   }
   const colon = line.indexOf(": ");
-  return wireJson({ type: "message", from: line.slice(0, colon), text: line.slice(colon + 2) }, ts, id, true);
+  return { type: "message", from: line.slice(0, colon), text: line.slice(colon + 2) };
+}
+
+/** A kept room line replayed as JSON. */
+export function replayedJson(line: string, ts: number, id: string): string {
+  return wireJson(keptEvent(line), ts, id, true);
 }
 
 const LF = 0x0a;
