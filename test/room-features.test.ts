@@ -66,6 +66,19 @@ describe("/away and /back", () => {
     expect(who?.members).toEqual(["alice", "bob", "server"]);
   });
 
+  test("away changes reach everyone, so a few at once, then one a second, like renames (counted apart)", async () => {
+    await using s = await testServer();
+    using alice = await testMember(s.port, "alice");
+    using bob = await testMember(s.port, "bob");
+    await alice.write("/away a\n/back\n/away b\n/back\n");
+    await alice.waitLine("! too many changes: wait a second");
+    await bob.waitLine("* alice is away: b");
+    expect(bob.lines.filter((l) => l.startsWith("* alice is"))).toEqual(["* alice is away: a", "* alice is back", "* alice is away: b"]);
+    // The renames' tokens are their own.
+    await alice.write("/nick alice2\n");
+    await bob.waitLine("* alice is now alice2");
+  });
+
   test("an away text is the member's own words: attributed, sanitised, cut to 200 characters", async () => {
     await using s = await testServer();
     using alice = await testMember(s.port, "alice");

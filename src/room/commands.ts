@@ -9,7 +9,7 @@ import { banTerms } from "./bans.ts";
 import { consoleCommands } from "./console-commands.ts";
 import { consoleHelp, memberHelp } from "./help-text.ts";
 import { topicEvent } from "./hub.ts";
-import { type Member, takeRename } from "./members.ts";
+import { type Member, takeChange, takeRename } from "./members.ts";
 import { MUTED } from "./moderation.ts";
 import { nameKey, nameProblem } from "./names.ts";
 import { parseInput } from "./parse.ts";
@@ -26,6 +26,17 @@ export const WHO_MOST = 100;
 function heard(room: RoomActions, m: Member): boolean {
   if (m.muted) error(room, m, MUTED, "muted");
   return !m.muted;
+}
+
+/**
+ * Changes everyone is told of (away, back, a topic) are limited like renames:
+ * three at once, then one a second (the console as it likes). False (and `m`
+ * told) when none is left for now.
+ */
+function told(room: RoomActions, m: Member): boolean {
+  if (!m.conn || takeChange(m)) return true;
+  error(room, m, "too many changes: wait a second");
+  return false;
 }
 
 const handlers: Handlers = {
@@ -81,11 +92,11 @@ const handlers: Handlers = {
     room.hub.whisper(m, target, text);
   },
   away(room, m, { text }) {
-    if (heard(room, m)) room.hub.away(m, text);
+    if (heard(room, m) && told(room, m)) room.hub.away(m, text);
   },
   back(room, m) {
     if (m.away === null) error(room, m, "you are not away");
-    else if (heard(room, m)) room.hub.away(m, null);
+    else if (heard(room, m) && told(room, m)) room.hub.away(m, null);
   },
   ignore(room, m, { name }) {
     if (!m.conn) error(room, m, "/ignore is for connections");
@@ -107,7 +118,7 @@ const handlers: Handlers = {
   topic(room, m, { text }) {
     if (text === undefined) room.tell(m, topicEvent(room.hub.topic, true));
     else if (m.conn && !room.openTopic) error(room, m, "only the server's console may set the topic here");
-    else if (heard(room, m)) room.hub.setTopic(m, text);
+    else if (heard(room, m) && told(room, m)) room.hub.setTopic(m, text);
   },
   help(room, m) {
     for (const line of m.conn ? memberHelp(room.openTopic) : consoleHelp()) notice(room, m, line);

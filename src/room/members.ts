@@ -32,6 +32,8 @@ export interface Member {
   /** Renames it may still make now (see RENAME_BURST), and when they were last topped up. */
   renames: number;
   renamesAt: number;
+  /** The same for away, back and topic changes (see takeChange). */
+  changes: Tokens;
   /** Operations of the hub (a name being claimed) its next lines wait for: they are held, in order. */
   waiting: number;
   /** Its address without the port ("" for the console and unix sockets): what `/ban NAME` bans. */
@@ -53,17 +55,36 @@ export interface Member {
 export const RENAME_BURST = 3;
 const RENAME_REFILL_MS = 1000;
 
+/** A few at once, then one a second: `left` now, topped up at `at`. */
+interface Tokens {
+  left: number;
+  at: number;
+}
+
+function take(t: Tokens, now: number): boolean {
+  const refilled = Math.floor((now - t.at) / RENAME_REFILL_MS);
+  if (refilled > 0) {
+    t.left = Math.min(RENAME_BURST, t.left + refilled);
+    t.at += refilled * RENAME_REFILL_MS;
+  }
+  if (t.left >= RENAME_BURST) t.at = now;
+  if (t.left === 0) return false;
+  t.left--;
+  return true;
+}
+
 /** Takes one of `m`'s renames; false when none is left for now. */
 export function takeRename(m: Member, now = Date.now()): boolean {
-  const refilled = Math.floor((now - m.renamesAt) / RENAME_REFILL_MS);
-  if (refilled > 0) {
-    m.renames = Math.min(RENAME_BURST, m.renames + refilled);
-    m.renamesAt += refilled * RENAME_REFILL_MS;
-  }
-  if (m.renames >= RENAME_BURST) m.renamesAt = now;
-  if (m.renames === 0) return false;
-  m.renames--;
-  return true;
+  const t = { left: m.renames, at: m.renamesAt };
+  const ok = take(t, now);
+  m.renames = t.left;
+  m.renamesAt = t.at;
+  return ok;
+}
+
+/** Takes one of `m`'s changes everyone is told of (away, back, a topic): as many as renames, counted apart. */
+export function takeChange(m: Member, now = Date.now()): boolean {
+  return take(m.changes, now);
 }
 
 export class Members implements Iterable<Member> {
@@ -156,6 +177,7 @@ export class Members implements Iterable<Member> {
       textFrom,
       renames: RENAME_BURST,
       renamesAt: now,
+      changes: { left: RENAME_BURST, at: now },
       waiting: 0,
       address: plainAddress(conn?.socket.remoteAddress ?? ""),
       since: now,
