@@ -285,6 +285,20 @@ describe("oneway end to end", () => {
 });
 
 describe("twoway end to end", () => {
+  test("a name the console banned: chat connect --name from a pipe sends nothing, says why, exits 1", async () => {
+    await using s = await cliServer([]);
+    s.write("/ban mallory 1h spam\n");
+    await s.waitOut(/\* mallory is banned until .* UTC: spam\n/);
+    using watcher = await testClient(s.port);
+    await watcher.waitLine(/^\* welcome/);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "mallory"], "should not be said\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: the name mallory is banned until .* UTC: spam/);
+    await watcher.write("/who\n");
+    await watcher.waitLine(/^\* \d+ here/);
+    expect(watcher.lines.some((l) => l.includes("should not be said"))).toBe(false);
+  });
+
   test("--motd @FILE: each newcomer gets its lines after the greeting, made safe; the topic the console sets follows", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chat-motd-"));
     const file = join(dir, "motd.txt");

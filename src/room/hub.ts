@@ -24,7 +24,9 @@
  *   of the room once its event was delivered there: `whois` (and so `/who`,
  *   `/msg`) sees a member's away text, `topic` the topic newcomers are
  *   shown. `whois` of a member on another server knows what that server
- *   published (since when, its address, away), not its idle time.
+ *   published (since when, its address, away), not its idle time. A shared
+ *   hub knows a member's own away at once on its server; a topic or a ban
+ *   only when it reads it back, in the room's order, on every server alike.
  * - **Moderation** (the console's). `mute` reaches the member wherever it is
  *   connected and the console is told the outcome. A `ban` is in force on
  *   every server of the room: members it covers leave (`banned`), newcomers
