@@ -4,31 +4,71 @@
  * and the JSON object of `--json`. The client parses room lines back into
  * events with `parseLine`.
  */
-export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "error" | "shutdown" | "lost";
+export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "banned" | "error" | "shutdown" | "lost";
 
 /** Notices a client acts on (see docs/events.md); the rest have no kind. */
-export type NoticeKind = "welcome" | "who" | "bye" | "shutdown" | "crowd";
+export type NoticeKind = "welcome" | "who" | "whois" | "motd" | "bye" | "shutdown" | "crowd";
 /** Errors a client acts on (see docs/events.md); the rest have no code. */
-export type ErrorCode = "name-taken" | "name-invalid" | "kicked" | "timed-out" | "unknown-command" | "line-cut";
+export type ErrorCode =
+  | "name-taken"
+  | "name-invalid"
+  | "name-banned"
+  | "kicked"
+  | "banned"
+  | "muted"
+  | "timed-out"
+  | "unknown-command"
+  | "line-cut";
+
+/** What `/whois` tells of a member, as JSON: `since` ISO-8601, `idle` seconds (known on its own server only), `peer` for the console only. */
+export interface WhoisFields {
+  name: string;
+  since?: string;
+  idle?: number;
+  away?: string;
+  node?: string;
+  peer?: string;
+}
 
 export type ChatEvent =
   | { type: "message"; from?: string; to?: string; text: string }
   | { type: "action"; from: string; text: string }
-  | { type: "notice"; text: string; kind?: NoticeKind; members?: string[] }
+  /** `members`, `away`: a `/who` (names, and those of them away); `whois`: a `/whois`. */
+  | { type: "notice"; text: string; kind?: NoticeKind; members?: string[]; away?: string[]; whois?: WhoisFields }
   | { type: "error"; text: string; code?: ErrorCode }
   /** `node`: the server the member is connected to, in a room over several servers. */
   | { type: "join"; name: string; peer: string; node?: string }
-  /** `peer` is known on the member's own server only. */
-  | { type: "leave"; name: string; peer?: string; reason: LeaveReason; node?: string }
+  /** `peer` is known on the member's own server only; `message`: its `/quit TEXT`, or the reason it was kicked or banned. */
+  | { type: "leave"; name: string; peer?: string; reason: LeaveReason; message?: string; node?: string }
   /** `self`: told to the renamed member alone, before the room knows it (`you are now NAME`). */
-  | { type: "rename"; from: string; to: string; self?: boolean };
+  | { type: "rename"; from: string; to: string; self?: boolean }
+  /** `/away [TEXT]` (`away`, with its text when it gave one) and `/back`. */
+  | { type: "away"; name: string; away: boolean; message?: string }
+  /** The topic set by `by` (empty: cleared) at `at` (ms); `current`: the topic as it is, shown to a newcomer or on `/topic`. */
+  | { type: "topic"; topic: string; by: string; at: number; current?: boolean }
+  /** A ban set (or `lifted`) on a name or an address block, until a time (ms) or until lifted: the console's record. */
+  | { type: "ban"; target: string; until?: number; reason?: string; by: string; lifted?: boolean };
 
-function leaveText(name: string, reason: LeaveReason): string {
+/** What the server itself says in `NAME left (…)`: a member's `/quit TEXT` saying the same is shown quoted. */
+const SERVER_REASONS = new Set(["too slow", "connection lost", "server lost"]);
+
+/** ` (TEXT)` after a leave; a member's own text that reads as one of the server's reasons is quoted, so it cannot pass for one. */
+function because(message: string | undefined, own: boolean): string {
+  if (!message) return "";
+  const reads = own && SERVER_REASONS.has(message.trim().replace(/\s+/g, " ").toLowerCase());
+  return reads ? ` (${JSON.stringify(message)})` : ` (${message})`;
+}
+
+function leaveText(name: string, reason: LeaveReason, message?: string): string {
   switch (reason) {
     case "timed out":
       return `${name} timed out`;
     case "kicked":
-      return `${name} was kicked`;
+      return `${name} was kicked${because(message, false)}`;
+    case "banned":
+      return `${name} was banned${because(message, false)}`;
+    case "quit":
+      return `${name} left${because(message, true)}`;
     case "too slow":
       return `${name} left (too slow)`;
     case "error":
@@ -66,10 +106,38 @@ export function eventLine(event: ChatEvent): string {
     case "join":
       return `* ${event.name} joined`;
     case "leave":
-      return `* ${leaveText(event.name, event.reason)}`;
+      return `* ${leaveText(event.name, event.reason, event.message)}`;
     case "rename":
       return event.self ? `* you are now ${event.to}` : `* ${event.from} is now ${event.to}`;
+    default:
+      return `* ${roomStateText(event)}`;
   }
+}
+
+/**
+ * The text of an away, topic or ban event. A member's own words (an away
+ * text, a topic) always come last, after who said them, so that they cannot
+ * pass for anything the server says.
+ */
+function roomStateText(event: Extract<ChatEvent, { type: "away" | "topic" | "ban" }>): string {
+  switch (event.type) {
+    case "away":
+      if (!event.away) return `${event.name} is back`;
+      return event.message ? `${event.name} is away: ${event.message}` : `${event.name} is away`;
+    case "topic":
+      if (event.current) return event.topic ? `topic (set by ${event.by}): ${event.topic}` : "no topic is set";
+      return event.topic ? `${event.by} set the topic: ${event.topic}` : `${event.by} cleared the topic`;
+    case "ban": {
+      if (event.lifted) return `${event.target} is no longer banned`;
+      const until = event.until === undefined ? " until /unban" : ` until ${utcTime(event.until)}`;
+      return `${event.target} is banned${until}${event.reason ? `: ${event.reason}` : ""}`;
+    }
+  }
+}
+
+/** A time as every member reads it alike: `2026-12-02 10:02:11 UTC`. */
+export function utcTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 /**
@@ -86,8 +154,37 @@ export function eventJson(event: ChatEvent, ts: Date): string {
       const { from, to } = event;
       return JSON.stringify({ ts: stamp, type: "notice", kind: "rename", text: eventLine(event).slice(2), from, to });
     }
+    case "away":
+    case "topic":
+    case "ban":
+      return JSON.stringify({ ts: stamp, ...stateFields(event) });
     default:
       return JSON.stringify({ ts: stamp, ...event });
+  }
+}
+
+/** The JSON fields of an away, topic or ban event (times in ISO-8601, and the plain text). */
+export function stateFields(event: Extract<ChatEvent, { type: "away" | "topic" | "ban" }>): Record<string, unknown> {
+  const text = roomStateText(event);
+  switch (event.type) {
+    case "away":
+      return { type: "away", name: event.name, away: event.away, message: event.away ? event.message : undefined, text };
+    case "topic": {
+      const { topic, by, current } = event;
+      return { type: "topic", topic, by, at: new Date(event.at).toISOString(), current: current || undefined, text };
+    }
+    case "ban": {
+      const until = event.until === undefined ? undefined : new Date(event.until).toISOString();
+      return {
+        type: "ban",
+        target: event.target,
+        until,
+        reason: event.reason || undefined,
+        by: event.by,
+        lifted: event.lifted || undefined,
+        text,
+      };
+    }
   }
 }
 

@@ -8,7 +8,7 @@
  * to send.
  */
 import { ACTION_PREFIX, actionText, parseLine } from "./events.ts";
-import { parseInput } from "./room/commands.ts";
+import { parseInput } from "./room/parse.ts";
 import { sanitize } from "./text/sanitize.ts";
 
 /** A room's greeting: the first line a room sends to every newcomer. */

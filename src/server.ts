@@ -38,6 +38,10 @@ export interface ServeOptions extends ListenOptions {
   /** The console participant's name (twoway). */
   name?: string;
   history?: number;
+  /** Twoway: lines each newcomer is shown after the greeting (`--motd`), already safe to show. */
+  motd?: readonly string[];
+  /** Twoway: members may set the topic (`--open-topic`), not only the console. */
+  openTopic?: boolean;
   /** Lines a client may send (twoway: say; oneway: print), kept by flow control; none: no limit. */
   rateLimit?: Rate;
   /** The conversation: lines received, room traffic, joins and leaves (see ModeOutput). */
@@ -154,6 +158,8 @@ function modeContext(options: ServeOptions): ModeContext {
     name: options.name ?? options.cluster?.nodeName ?? SERVE_DEFAULTS.name,
     history: options.history ?? SERVE_DEFAULTS.history,
     rateLimit: options.rateLimit,
+    motd: options.motd,
+    openTopic: options.openTopic,
   };
 }
 

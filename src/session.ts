@@ -209,7 +209,7 @@ export class Session {
       this.view.replayed(event, this.lastId !== undefined);
     }
     // Sent away on purpose (kicked, idle, /quit): coming back on our own would undo it.
-    if (event.code === "kicked" || event.code === "timed-out" || event.kind === "bye") this.final = true;
+    if (event.code === "kicked" || event.code === "banned" || event.code === "timed-out" || event.kind === "bye") this.final = true;
     if (this.input.holding && this.name && !this.editor) this.checkName(event, link, this.name);
     // Replayed lines come before the room has our name back (we arrive as a guest): look for the name we are taking.
     this.view.event(event, event.history && this.name ? this.name : link.me);
@@ -222,7 +222,7 @@ export class Session {
     } else if (event.type === "error" && (event.code?.startsWith("name-") || link.format === "text")) {
       this.refused = true;
       this.input.discard();
-      logger.error(`name ${name} is taken`);
+      logger.error(event.code === "name-banned" ? event.text : `name ${name} is taken`);
       this.client.end();
     }
   }

@@ -19,6 +19,9 @@ describe("usage", () => {
     [["serve", "--allow", "300.0.0.0/8"], /^error: invalid --allow: 300.0.0.0\/8/m],
     [["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], /^error: --tls-cert: no such file: \/nonexistent.pem$/m],
     [["serve", "--name", "two words"], /^error: invalid --name/m],
+    [["serve", "--motd", "@/nonexistent.txt"], /^error: --motd: no such file: \/nonexistent.txt$/m],
+    [["serve", "--mode", "echo", "--motd", "hi"], /^error: --motd is for a room \(--mode twoway\), not --mode echo$/m],
+    [["serve", "--mode", "oneway", "--open-topic"], /^error: --open-topic is for a room \(--mode twoway\), not --mode oneway$/m],
     [["connect", "--port"], /^error: option --port needs a value|^error: unknown option --port/m],
     [["connect", "localhost", "99999"], /^error: invalid port: 99999/m],
     [["connect", "--ca", "/nonexistent.pem"], /^error: --ca: no such file/m],
@@ -48,6 +51,8 @@ describe("usage", () => {
       "--mode",
       "--name",
       "--history",
+      "--motd",
+      "--open-topic",
       "--max-clients",
       "--max-line",
       "--max-per-address",
@@ -280,6 +285,32 @@ describe("oneway end to end", () => {
 });
 
 describe("twoway end to end", () => {
+  test("a name the console banned: chat connect --name from a pipe sends nothing, says why, exits 1", async () => {
+    await using s = await cliServer([]);
+    s.write("/ban mallory 1h spam\n");
+    await s.waitOut(/\* mallory is banned until .* UTC: spam\n/);
+    using watcher = await testClient(s.port);
+    await watcher.waitLine(/^\* welcome/);
+    const r = await runToEnd(["connect", "127.0.0.1", String(s.port), "--name", "mallory"], "should not be said\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: the name mallory is banned until .* UTC: spam/);
+    await watcher.write("/who\n");
+    await watcher.waitLine(/^\* \d+ here/);
+    expect(watcher.lines.some((l) => l.includes("should not be said"))).toBe(false);
+  });
+
+  test("--motd @FILE: each newcomer gets its lines after the greeting, made safe; the topic the console sets follows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-motd-"));
+    const file = join(dir, "motd.txt");
+    await Bun.write(file, "welcome to ops\r\nrules: be kind \x1b[31m\n\n");
+    await using s = await cliServer(["--motd", `@${file}`]);
+    s.write("/topic deploy at 3\n");
+    await s.waitOut(/\* server set the topic: deploy at 3\n/);
+    using c = await testClient(s.port);
+    await c.waitLine("* topic (set by server): deploy at 3");
+    expect(c.lines.slice(1, 4)).toEqual(["* welcome to ops", "* rules: be kind ^[[31m", "* topic (set by server): deploy at 3"]);
+  });
+
   test("printf 'hi' | chat connect --name alice: the others receive exactly `alice: hi`", async () => {
     await using s = await cliServer([]);
     using bob = await testClient(s.port);

@@ -4,7 +4,7 @@
  * is a process, so that it can be killed, stopped and restarted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { testMember } from "./fixture.ts";
+import { testClient, testMember } from "./fixture.ts";
 import { type Cli, cliServer, type RawClient, runToEnd, until } from "./helpers.ts";
 import { freePort, TestRedis } from "./redis.ts";
 
@@ -340,4 +340,164 @@ describe("starting", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
   });
+});
+
+describe("room features across servers", () => {
+  test("the topic set on one server's console reaches every server: members, newcomers, a server started later", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    n1.write("/topic release on friday\n");
+    await bob.waitLine("* n1 set the topic: release on friday");
+    await alice.waitLine("* n1 set the topic: release on friday");
+    using carol = await testMember(n2.port);
+    await carol.waitLine("* topic (set by n1): release on friday");
+    expect(carol.lines[1]).toBe("* topic (set by n1): release on friday");
+    await bob.write("/topic mine\n/topic\n");
+    await bob.waitLine("! only the server's console may set the topic here");
+    await bob.waitLine("* topic (set by n1): release on friday");
+    // Kept in Redis: a server that starts later shows it too.
+    await using n3 = await node(room, "n3");
+    using dave = await testMember(n3.port);
+    await dave.waitLine("* topic (set by n1): release on friday");
+    n3.write("/topic -\n");
+    await bob.waitLine("* n3 cleared the topic");
+    using erin = await testMember(n1.port, "erin");
+    await erin.write("/topic\n");
+    await erin.waitLine("* no topic is set");
+  }, 30_000);
+
+  test("away shows in /who and /whois on every server, a server started later included; /msg to an away member elsewhere tells the sender", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    await alice.write("/away lunch\n");
+    await bob.waitLine("* alice is away: lunch");
+    await alice.waitLine("* alice is away: lunch");
+    await bob.write("/who\n");
+    await bob.waitLine("* 4 here: alice (n1, away), bob (n2), n1 (n1), n2 (n2)");
+    await bob.write("/whois alice\n");
+    // Another server's member: since when, where, away; its idle time is its own server's.
+    const whois = await bob.waitLine(/^\* alice: /);
+    expect(whois).toMatch(/^\* alice: here since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s\), on n1, away: lunch$/);
+    await alice.write("/whois bob\n");
+    await alice.waitLine(/^\* bob: here since .* UTC \(\d+s\), on n2$/);
+    await alice.write("/whois alice\n");
+    await alice.waitLine(/^\* alice: here since .* UTC \(\d+s\), idle \d+s, on this server \(n1\), away: lunch$/);
+    await bob.write("/msg alice back soon?\n");
+    await bob.waitLine("! alice is away: lunch");
+    await alice.waitLine("bob -> alice: back soon?");
+    // The console elsewhere sees the address.
+    n2.write("/whois alice\n");
+    await n2.waitOut(new RegExp(`\\* alice: here since .*, on n1, from 127\\.0\\.0\\.1:${alice.socket.localPort}, away: lunch\\n`));
+    await using n3 = await node(room, "n3");
+    using carol = await testMember(n3.port, "carol");
+    await carol.write("/who\n");
+    await carol.waitLine("* 6 here: alice (n1, away), bob (n2), carol (n3), n1 (n1), n2 (n2), n3 (n3)");
+    await alice.write("/back\n");
+    await carol.waitLine("* alice is back");
+    await carol.write("/who al\n");
+    await carol.waitLine("* 1 of 6 here start with al: alice (n1)");
+  }, 30_000);
+
+  test("kick with a reason and mute reach a member on another server; the console is told", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    using carol = await testMember(n2.port, "carol");
+    await alice.waitLine("* carol joined");
+    n1.write("/kick bob flooding the room\n");
+    await bob.waitLine("! you were kicked: flooding the room");
+    await bob.waitClosed();
+    await alice.waitLine("* bob was kicked (flooding the room)");
+    await carol.waitLine("* bob was kicked (flooding the room)");
+    n1.write("/mute carol\n");
+    await carol.waitLine("! you are muted (your lines are not sent to the room)");
+    await n1.waitOut(/\* carol is muted\n/);
+    await carol.write("spam\n/me spams\n");
+    await until(() => carol.lines.filter((l) => l === "! you are muted").length === 2, "both refused");
+    n1.write("/unmute carol\n/mute nobody\n");
+    await carol.waitLine("* you are no longer muted");
+    await n1.waitOut(/! no one called nobody is here\n/);
+    await carol.write("heard again\n");
+    await alice.waitLine("carol: heard again");
+    expect(said(alice, "spam")).toEqual([]);
+  }, 30_000);
+
+  test("bans hold on every server: a name and a block set on one are refused on the others, members it covers leave; /bans and /unban anywhere", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n2.port, "alice");
+    n1.write("/ban mallory 1h spam\n");
+    await n2.waitOut(/\* mallory is banned until .* UTC: spam\n/);
+    await alice.write("/nick mallory\n");
+    await alice.waitLine(/^! the name mallory is banned until .* UTC: spam$/);
+    n1.write("/ban 127.0.0.0/8 1h scans\n");
+    await alice.waitLine(/^! you are banned until .* UTC: scans$/);
+    await alice.waitClosed();
+    await n1.waitOut(/\* alice was banned \(scans\)\n/);
+    using refused = await testClient(n2.port);
+    await refused.waitLine(/^! you are banned until .* UTC: scans$/);
+    await refused.waitClosed();
+    n2.write("/bans\n");
+    await n2.waitOut(/\* 2 bans:\n\* {3}127\.0\.0\.0\/8 \(address\) until .*: scans\n\* {3}mallory \(name\) until .*: spam\n/);
+    n2.write("/unban 127.0.0.0/8\n");
+    await n1.waitOut(/\* 127\.0\.0\.0\/8 is no longer banned\n/);
+    using back = await testMember(n1.port, "back");
+    await back.write("/nick mallory\n");
+    await back.waitLine(/^! the name mallory is banned/);
+    // A server started later knows the bans (kept in Redis).
+    await using n3 = await node(room, "n3");
+    n3.write("/bans\n");
+    await n3.waitOut(/\* 1 ban:\n\* {3}mallory \(name\) until .*: spam\n/);
+  }, 30_000);
+
+  test("/ban NAME of a member on another server: it leaves, and its name and address are refused everywhere; /unban NAME lifts both", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    n1.write("/ban bob 10m\n");
+    await bob.waitLine(/^! you are banned until .* UTC$/);
+    await bob.waitClosed();
+    await alice.waitLine("* bob was banned");
+    await n2.waitOut(/\* 127\.0\.0\.1 is banned until .* UTC\n\* bob is banned until .* UTC\n/);
+    // Others from the same address stay; newcomers from it are refused on every server.
+    using refused = await testClient(n1.port);
+    await refused.waitLine(/^! you are banned until /);
+    expect(alice.closedAt).toBeNull();
+    n2.write("/unban bob\n");
+    await n1.waitOut(/\* bob is no longer banned\n\* 127\.0\.0\.1 is no longer banned\n/);
+    using _again = await testMember(n1.port, "bob");
+    await alice.waitLine("* bob joined");
+  }, 30_000);
+
+  test("/ignore hides a member of another server: its lines, actions and private messages", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using alice = await testMember(n1.port, "alice");
+    using carol = await testMember(n1.port, "carol");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    await alice.write("/ignore bob\n");
+    await alice.waitLine("* you ignore bob: nothing it says or sends reaches you (/unignore bob)");
+    await bob.write("hidden\n/me hides\n/msg alice psst\n");
+    await carol.waitLine("** bob hides");
+    await bob.waitLine("bob -> alice: psst");
+    await carol.write("marker\n");
+    await alice.waitLine("carol: marker");
+    expect(alice.lines.filter((l) => l.includes("hid") || l.includes("psst"))).toEqual([]);
+  }, 30_000);
 });

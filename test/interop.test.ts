@@ -67,6 +67,44 @@ describe("nc as a client", () => {
   });
 });
 
+describe("nc and the room's commands", () => {
+  test("/away, /who, /whois, /topic, /ignore, /back, /help and /quit TEXT, as plain lines", async () => {
+    await using s = await cliServer(["--motd", "welcome to ops", "--open-topic"]);
+    using listener = await testClient(s.port);
+    await listener.waitLine(/^\* welcome/);
+    await listener.write("/nick listener\n");
+    const commands = [
+      "/nick ncuser",
+      "/away lunch",
+      "/who",
+      "/whois ncuser",
+      "/topic set from nc",
+      "/ignore listener",
+      "/back",
+      "/help",
+      "/quit see you",
+    ];
+    const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], `${commands.join("\n")}\n`);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[1]).toBe("* welcome to ops");
+    for (const line of [
+      "* ncuser is away: lunch",
+      "* 3 here: listener, ncuser (away), server",
+      "* ncuser set the topic: set from nc",
+      "* you ignore listener: nothing it says or sends reaches you (/unignore listener)",
+      "* ncuser is back",
+      "*   /whois NAME      since when NAME is here, idle time, away text",
+      "* bye",
+    ]) {
+      expect(lines).toContain(line);
+    }
+    expect(lines.find((l) => l.startsWith("* ncuser: "))).toMatch(/^\* ncuser: here since .* UTC \(\d+s\), idle \d+s, away: lunch$/);
+    await listener.waitLine("* ncuser left (see you)");
+    expect(listener.lines).toContain("* ncuser set the topic: set from nc");
+  });
+});
+
 describe("the tutorial's Python sockets", () => {
   test("blocking Python client → chat serve --mode echo", async () => {
     await using s = await cliServer(["--mode", "echo"]);

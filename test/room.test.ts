@@ -77,7 +77,7 @@ describe("room", () => {
     await a.write("/me waves\n");
     await b.waitLine("** alice waves");
     await a.write("/help\n");
-    await a.waitLine("*   /msg NAME TEXT   private message to NAME only");
+    await a.waitLine("*   /msg NAME TEXT   private message to NAME only (also /tell)");
     await a.write("/dance\n");
     await a.waitLine("! unknown command /dance (try /help)");
     await a.write("/kick bob\n");

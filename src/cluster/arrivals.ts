@@ -1,15 +1,19 @@
 /**
  * What a cluster room's stream (and this server's inbox) brings, handed to
  * the members here: room lines (each once, even when a writer had to send
- * it again), joins, leaves and renames (which also keep the roster of the
- * other servers' members), private messages and kicks.
+ * it again), joins, leaves, renames and aways (which also keep the roster of
+ * the other servers' members), the topic, bans; and from the inbox private
+ * messages, kicks and mutes.
  */
 import type { ChatEvent, LeaveReason } from "../events.ts";
 import { eventLine } from "../events.ts";
+import { banEvent, decodeBan } from "../room/bans.ts";
 import type { Delivery } from "../room/delivery.ts";
 import type { KeptLines } from "../room/kept.ts";
 import type { Member, Members } from "../room/members.ts";
-import type { Roster } from "./roster.ts";
+import { banHere, kickHere, muteHere } from "../room/moderation.ts";
+import type { RoomChanges } from "./changes.ts";
+import { decodeInfo, type Roster } from "./roster.ts";
 import { type Entry, idTime } from "./stream.ts";
 
 const encoder = new TextEncoder();
@@ -22,6 +26,8 @@ export interface ArrivalsAt {
   /** This server's members by serial. */
   local: ReadonlyMap<number, Member>;
   node: () => string;
+  /** The topic and the bans as this server knows them. */
+  changes: RoomChanges;
 }
 
 export class Arrivals {
@@ -40,13 +46,51 @@ export class Arrivals {
     else if (e.t === "rename") {
       if (!own) this.at.roster.rename(e.f, e.x, e.n);
       this.at.delivery.broadcast({ type: "rename", from: e.f, to: e.x });
-    } else if (e.t === "tell") this.tellHere(e);
-    else if (e.t === "kick") this.kickHere(e.to);
+    } else if (e.t === "away") this.away(e, own);
+    else if (e.t === "topic") this.topic(e);
+    else if (e.t === "ban" || e.t === "unban") this.ban(e);
+    else this.inbox(e);
+  }
+
+  /** What another server's console did to a member here, or a private message for it. */
+  private inbox(e: Entry): void {
+    const target = this.at.members.find(e.to);
+    if (!target) return;
+    if (e.t === "tell") this.at.delivery.tell(target, { type: "message", from: e.f, to: target.name, text: e.x });
+    else if (e.t === "kick") kickHere(this.at.delivery, target, e.x);
+    else if (e.t === "mute") muteHere(this.at.delivery, target, e.x === "1");
+  }
+
+  private away(e: Entry, own: boolean): void {
+    const away = e.k === "1" ? e.x : null;
+    if (!own) this.at.roster.setAway(e.f, e.n, away);
+    this.at.delivery.broadcast({ type: "away", name: e.f, away: away !== null, message: away || undefined });
+  }
+
+  private topic(e: Entry): void {
+    const topic = e.x ? { text: e.x, by: e.f, at: idTime(e.id) } : null;
+    this.at.changes.topic = topic;
+    this.at.delivery.broadcast({ type: "topic", topic: e.x, by: e.f, at: idTime(e.id) });
+  }
+
+  /** A ban set or lifted on any server: every server's console is told, and the members here it covers leave. */
+  private ban(e: Entry): void {
+    const console = this.at.members.console;
+    if (e.t === "unban") {
+      const lifted = this.at.changes.bans.lift(e.f);
+      if (lifted) this.at.delivery.tell(console, banEvent(lifted, true));
+      return;
+    }
+    const ban = decodeBan(e.f, e.m);
+    if (!ban) return;
+    this.at.changes.bans.set(ban);
+    this.at.delivery.tell(console, banEvent(ban));
+    banHere(this.at.delivery, this.at.members, ban);
   }
 
   private joined(e: Entry, own: boolean, newcomer: Member | undefined): void {
     // A server that came back announces its members again: only those not known here are shown.
-    const known = own ? true : !this.at.roster.add(e.f, e.n);
+    const known = own ? true : !this.at.roster.add(e.f, e.n, decodeInfo(e.m));
     if (e.k === "1" && known) return;
     this.at.delivery.broadcast({ type: "join", name: e.f, peer: e.x, node: e.n }, newcomer);
   }
@@ -55,7 +99,7 @@ export class Arrivals {
     if (!own) this.at.roster.remove(e.f, e.n);
     // This server was taken for lost while its members stayed: they are told nothing of leaving.
     else if (e.x === "lost") return;
-    this.at.delivery.broadcast({ type: "leave", name: e.f, reason: e.x as LeaveReason, node: e.n });
+    this.at.delivery.broadcast({ type: "leave", name: e.f, reason: e.x as LeaveReason, message: e.m || undefined, node: e.n });
   }
 
   private roomLine(e: Entry, sender: Member | undefined): void {
@@ -70,17 +114,5 @@ export class Arrivals {
     const ts = idTime(e.id);
     this.at.kept.at(seq, encoder.encode(`${eventLine(event)}\n`), sender?.serial ?? -1, ts);
     this.at.delivery.broadcast(event, sender, { seq, ts, id: this.at.kept.id(seq) });
-  }
-
-  private tellHere(e: Entry): void {
-    const target = this.at.members.find(e.to);
-    if (target) this.at.delivery.tell(target, { type: "message", from: e.f, to: target.name, text: e.x });
-  }
-
-  private kickHere(name: string): void {
-    const target = this.at.members.find(name);
-    if (!target?.conn) return;
-    this.at.delivery.tell(target, { type: "error", code: "kicked", text: "you were kicked" });
-    target.conn.end("kicked");
   }
 }

@@ -7,10 +7,14 @@
 export interface RoomKeys {
   /** Stream: the room's events in the room's one order (lines, joins, leaves, renames). */
   log: string;
-  /** Hash: `epoch` (when this copy of the room began, ms), `seq` (the last line's number), `guests`. */
+  /** Hash: `epoch` (when this copy of the room began, ms), `seq` (the last line's number), `guests`, `topic`, `topicBy`, `topicAt`. */
   meta: string;
   /** Hash: name key (lower case) → `NODE\tSERIAL\tANNOUNCED\tNAME`. */
   names: string;
+  /** Hash: name key → what its member published of itself, `SINCE\tPEER\tADDRESS\tAWAY` (see roster.ts). */
+  info: string;
+  /** Hash: ban key (`name:KEY`, `address:CIDR`) → `UNTIL\tBY\tOF\tREASON` (see room/bans.ts). */
+  bans: string;
   /** Sorted set: node → when its lease ends (Redis time, ms). */
   nodes: string;
   /** Hash: node → the boot id of the process that holds the name. */
@@ -25,6 +29,8 @@ export function roomKeys(room: string): RoomKeys {
     log: `${prefix}log`,
     meta: `${prefix}meta`,
     names: `${prefix}names`,
+    info: `${prefix}info`,
+    bans: `${prefix}bans`,
     nodes: `${prefix}nodes`,
     boots: `${prefix}boots`,
     prefix,

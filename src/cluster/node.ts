@@ -70,12 +70,12 @@ export async function beat(link: RedisLink, keys: RoomKeys, node: string, boot: 
 
 /** Takes every server whose lease ran out for lost; returns how many. */
 export async function reap(link: RedisLink, keys: RoomKeys, maxlen: string): Promise<number> {
-  return Number(await scripts.reap.run(link, [keys.nodes, keys.boots, keys.names, keys.log], [maxlen]));
+  return Number(await scripts.reap.run(link, [keys.nodes, keys.boots, keys.names, keys.log, keys.info], [maxlen]));
 }
 
 /** A stopping server lets go of its name and its members' names. */
 export async function unregister(link: RedisLink, keys: RoomKeys, node: string, boot: string): Promise<void> {
-  await scripts.unregister.run(link, [keys.nodes, keys.boots, keys.names], [node, boot]);
+  await scripts.unregister.run(link, [keys.nodes, keys.boots, keys.names, keys.info], [node, boot]);
 }
 
 /** The number of this boot's last batch Redis applied (0: none, or Redis lost it). */
@@ -83,11 +83,36 @@ export async function appliedBatch(link: RedisLink, keys: RoomKeys, boot: string
   return Number((await link.call("GET", [pubKey(keys, boot)])) ?? 0) || 0;
 }
 
-/** Every name held in the room, as stored (`NODE\tSERIAL\tANNOUNCED\tNAME`). */
-export async function heldNames(link: RedisLink, keys: RoomKeys): Promise<string[]> {
-  const reply = await link.call("HGETALL", [keys.names]);
-  if (Array.isArray(reply)) return reply.filter((_, i) => i % 2 === 1).map(String);
-  return Object.values((reply ?? {}) as Record<string, unknown>).map(String);
+/** A hash's fields and values (HGETALL as RESP2 pairs or a RESP3 map). */
+async function hash(link: RedisLink, key: string): Promise<Map<string, string>> {
+  const reply = await link.call("HGETALL", [key]);
+  const out = new Map<string, string>();
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) out.set(String(reply[i]), String(reply[i + 1]));
+  else for (const [k, v] of Object.entries((reply ?? {}) as Record<string, unknown>)) out.set(k, String(v));
+  return out;
+}
+
+/** What a server reads of the room before it serves it (and again when it comes back). */
+export interface RoomState {
+  /** Every name held, as stored (`NODE\tSERIAL\tANNOUNCED\tNAME`), and what each member published (by name key). */
+  names: string[];
+  info: Map<string, string>;
+  /** The topic: text, who set it, when (ms); null when none. */
+  topic: { text: string; by: string; at: number } | null;
+  /** The bans, as stored (key → value). */
+  bans: Map<string, string>;
+}
+
+export async function roomState(link: RedisLink, keys: RoomKeys): Promise<RoomState> {
+  const [names, info, bans, meta] = await Promise.all([
+    hash(link, keys.names),
+    hash(link, keys.info),
+    hash(link, keys.bans),
+    link.call("HMGET", [keys.meta, "topic", "topicBy", "topicAt"]),
+  ]);
+  const [text, by, at] = Array.isArray(meta) ? meta : [];
+  const topic = typeof text === "string" && text !== "" ? { text, by: String(by ?? ""), at: Number(at ?? 0) || Date.now() } : null;
+  return { names: [...names.values()], info, topic, bans };
 }
 
 /** The first of `count` guest numbers reserved for this server. */

@@ -19,12 +19,12 @@ import {
   BEAT_MS,
   beat,
   defaultNode,
-  heldNames,
   LEASE_MS,
   type Registration,
   reap,
   recentLines,
   register,
+  roomState,
   unregister,
 } from "./node.ts";
 import { StreamReader } from "./reader.ts";
@@ -145,7 +145,7 @@ export class Cluster {
     link.onDown = (why) => this.down(why);
     hub.publisher.use(link);
     await this.guests.refill();
-    hub.roster.load(await heldNames(link, this.keys), this.node);
+    await this.readState(link);
     const { lines, newest } = await recentLines(link, this.keys, Math.max(this.options.history, 1));
     for (const e of lines) hub.apply(e);
     this.reader.logAt = newest;
@@ -249,7 +249,7 @@ export class Cluster {
         this.reader.inboxAt = "0-0";
       }
       if (reg.epoch !== this.epoch) this.restart(reg.epoch);
-      hub.roster.load(await heldNames(link, this.keys), this.node);
+      await this.readState(link);
       const first = reg.had ? [] : hub.rejoin();
       await hub.publisher.resume(link, async () => Math.max(await appliedBatch(link, this.keys, this.boot), hub.seenOwn), first);
       // The others lost Redis too, and come back within their longest backoff: they are not taken for lost meanwhile.
@@ -261,6 +261,14 @@ export class Cluster {
       if (!(error instanceof LinkDown)) link.lost(reason(error));
       return false;
     }
+  }
+
+  /** Who is in the room, its topic and its bans, as Redis holds them. */
+  private async readState(link: RedisLink): Promise<void> {
+    const hub = this.requireHub();
+    const state = await roomState(link, this.keys);
+    hub.roster.load(state.names, state.info, this.node);
+    hub.changes.load(state.topic, state.bans);
   }
 
   /** Redis lost the room (restarted empty): the stream starts again, and the room is told. */

@@ -13,9 +13,22 @@ import { pubKey } from "./keys.ts";
 import { LinkDown, type RedisLink, type Reply } from "./link.ts";
 import { scripts } from "./scripts.ts";
 
-export type OpKind = "message" | "action" | "claim" | "join" | "leave" | "rename" | "tell" | "kick";
+export type OpKind =
+  | "message"
+  | "action"
+  | "claim"
+  | "join"
+  | "leave"
+  | "rename"
+  | "tell"
+  | "kick"
+  | "mute"
+  | "away"
+  | "topic"
+  | "ban"
+  | "unban";
 
-/** One operation (see scripts.ts for what `a`, `b` and `x` mean for each). */
+/** One operation (see scripts.ts for what `a`, `b`, `x` and `y` mean for each). */
 export interface Op {
   op: OpKind;
   a: string;
@@ -23,6 +36,7 @@ export interface Op {
   /** The member's serial on this server. */
   s: number;
   x: string;
+  y?: string;
   /** Its result: 1 or 0, a line's number, a name; undefined when Redis applied it but the reply was lost. */
   done?: (result: Reply | undefined) => void;
   /** Redis refused it (an error it answered): tell whoever asked. */
@@ -142,9 +156,9 @@ export class Publisher {
     const batch = { seq: ++this.seq, ops };
     const { keys } = this.ctx;
     const args = [this.ctx.node(), this.ctx.boot, String(batch.seq), this.ctx.maxlen, keys.prefix];
-    for (const op of ops) args.push(op.op, op.a, op.b, String(op.s), op.x);
+    for (const op of ops) args.push(op.op, op.a, op.b, String(op.s), op.x, op.y ?? "");
     const sent = scripts.ops
-      .run(link, [keys.log, keys.meta, keys.names, keys.boots, pubKey(keys, this.ctx.boot)], args)
+      .run(link, [keys.log, keys.meta, keys.names, keys.boots, pubKey(keys, this.ctx.boot), keys.info, keys.bans], args)
       .then(
         (reply) => this.settle(batch, reply === "DUP" ? undefined : reply),
         (error: unknown) => this.failed(batch, error),

@@ -9,16 +9,20 @@
  */
 import { ChatError } from "../errors.ts";
 import type { ChatEvent, LeaveReason } from "../events.ts";
+import type { Ban, BanList } from "../room/bans.ts";
 import { Delivery } from "../room/delivery.ts";
-import type { Hub, HubParts } from "../room/hub.ts";
+import type { Hub, HubParts, Topic } from "../room/hub.ts";
 import { KeptLines } from "../room/kept.ts";
 import type { Member, Members } from "../room/members.ts";
+import type { MemberInfo } from "../room/moderation.ts";
 import { decodeLine } from "../text/sanitize.ts";
 import { Arrivals } from "./arrivals.ts";
+import { RoomChanges } from "./changes.ts";
+import { Directory, published } from "./directory.ts";
 import type { RoomKeys } from "./keys.ts";
 import type { Reply } from "./link.ts";
 import { type Op, Publisher } from "./publisher.ts";
-import { Roster } from "./roster.ts";
+import { encodeInfo, Roster } from "./roster.ts";
 import type { Entry } from "./stream.ts";
 
 const encoder = new TextEncoder();
@@ -42,6 +46,8 @@ export class RedisHub implements Hub {
   readonly kept: KeptLines;
   readonly roster = new Roster();
   readonly publisher: Publisher;
+  /** Away, topic, bans, kicks, mutes (and the topic and bans as this server knows them). */
+  readonly changes: RoomChanges;
   /** This server's members by serial (the console is 0). */
   readonly local = new Map<number, Member>();
   /** The last batch of this server's that came back through the stream (see Publisher.resume). */
@@ -52,7 +58,7 @@ export class RedisHub implements Hub {
   private lines = 0;
   /** What waits for a member's rename to be settled (its join). */
   private readonly afterName = new Map<Member, () => void>();
-  private sorted: { local: readonly string[]; version: number; names: string[] } | null = null;
+  private readonly directory: Directory;
 
   constructor(
     private readonly parts: HubParts,
@@ -64,17 +70,13 @@ export class RedisHub implements Hub {
     this.members = parts.members;
     this.kept = new KeptLines(epoch, parts.options);
     const idHead = encoder.encode(`{"id":"${epoch}-`);
-    this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, () => {
+    const relayed = () => {
       throw new Error("a cluster room relays lines from its stream, not as bytes");
-    });
-    this.publisher = new Publisher({
-      keys: cluster.keys,
-      boot: cluster.boot,
-      node: cluster.node,
-      maxlen: cluster.maxlen,
-      fenced: cluster.fenced,
-      busy: (busy) => parts.flow.hold(busy),
-    });
+    };
+    this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, relayed, parts.ignores);
+    this.directory = new Directory(parts.members, this.roster, cluster.node);
+    this.changes = new RoomChanges((...op) => this.push(...op), parts.members.console, this.delivery);
+    this.publisher = new Publisher({ ...cluster, busy: (busy) => parts.flow.hold(busy) });
     this.local.set(0, parts.members.console);
     this.arrivals = new Arrivals({
       delivery: this.delivery,
@@ -83,6 +85,7 @@ export class RedisHub implements Hub {
       members: parts.members,
       local: this.local,
       node: cluster.node,
+      changes: this.changes,
     });
   }
 
@@ -106,12 +109,13 @@ export class RedisHub implements Hub {
   claimConsole(): Promise<void> {
     const console = this.members.console;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.push("join", console, console.name, "1", "", (result) => {
+    const done = (result: Reply | undefined) => {
       if (result !== 0) return resolve();
       // Never in the room: its stop must not say it left.
       this.local.delete(console.serial);
       reject(new ChatError(`the name ${console.name} is taken in this room: choose another --name`));
-    });
+    };
+    this.push("join", console, console.name, "1", "", done, encodeInfo(published(console)));
     return promise;
   }
 
@@ -150,16 +154,14 @@ export class RedisHub implements Hub {
       this.afterName.set(m, () => this.join(m));
       return;
     }
-    this.push("join", m, m.name, "0", m.peer, (result) => {
-      if (result === 0) this.nameLost(m, m.name);
-    });
+    this.publisher.push(this.claimOp(m, "0"));
   }
 
   leave(m: Member, reason: LeaveReason): void {
     if (this.local.get(m.serial) !== m) return;
     this.local.delete(m.serial);
     this.afterName.delete(m);
-    this.push("leave", m, m.name, m.announced ? "1" : "0", reason);
+    this.push("leave", m, m.name, m.announced ? "1" : "0", reason, undefined, m.parting);
   }
 
   rename(m: Member, to: string): void {
@@ -182,11 +184,40 @@ export class RedisHub implements Hub {
     this.publisher.push({ op: "rename", a: from, b: to, s: m.serial, x: announced ? "1" : "0", done: settled, refused: () => settled(0) });
   }
 
-  kick(name: string): void {
-    const console = this.members.console;
-    this.push("kick", console, name, "", "kicked", (result) => {
-      if (result === 0) this.delivery.tell(console, { type: "error", text: `no one called ${name} is here` });
-    });
+  get topic(): Topic | null {
+    return this.changes.topic;
+  }
+
+  get bans(): BanList {
+    return this.changes.bans;
+  }
+
+  kick(name: string, reason: string): void {
+    this.changes.kick(name, reason);
+  }
+
+  mute(name: string, on: boolean): void {
+    this.changes.mute(name, on);
+  }
+
+  away(m: Member, text: string | null): void {
+    this.changes.away(m, text);
+  }
+
+  setTopic(by: Member, text: string): void {
+    this.changes.setTopic(by, text);
+  }
+
+  ban(ban: Ban): void {
+    this.changes.ban(ban);
+  }
+
+  unban(key: string): void {
+    this.changes.unban(key);
+  }
+
+  whois(name: string): MemberInfo | undefined {
+    return this.directory.whois(name);
   }
 
   notice(event: ChatEvent): void {
@@ -206,38 +237,21 @@ export class RedisHub implements Hub {
   }
 
   names(): readonly string[] {
-    const local = this.members.names();
-    const cached = this.sorted;
-    if (cached && cached.local === local && cached.version === this.roster.version) return cached.names;
-    const names = [...local, ...this.roster.names()].sort((a, b) => a.localeCompare(b));
-    this.sorted = { local, version: this.roster.version, names };
-    return names;
+    return this.directory.names();
   }
 
   holder(name: string): string | undefined {
-    return this.members.find(name)?.name ?? this.roster.get(name)?.name;
-  }
-
-  nodeOf(name: string): string | undefined {
-    return this.members.find(name) ? this.cluster.node() : this.roster.get(name)?.node;
+    return this.directory.holder(name);
   }
 
   /** Registers `m`'s name (a newcomer's, or every member's when this server comes back). */
   claim(m: Member): void {
-    const name = m.name;
-    if (m.announced) this.push("join", m, name, "1", m.peer, (result) => result === 0 && this.nameLost(m, name));
-    else this.push("claim", m, name, "", "", (result) => result === 0 && this.nameLost(m, name));
+    this.publisher.push(this.claimOp(m));
   }
 
   /** The operations that put every member of this server back in the room (after a lost link). */
   rejoin(): Op[] {
-    const ops: Op[] = [];
-    for (const m of this.local.values()) {
-      const name = m.name;
-      const done = (result: Reply | undefined) => result === 0 && this.nameLost(m, name);
-      ops.push(m.announced ? this.op("join", m, name, "1", m.peer, done) : this.op("claim", m, name, "", "", done));
-    }
-    return ops;
+    return [...this.local.values()].map((m) => this.claimOp(m));
   }
 
   /** Hands an entry read from the room's stream or this server's inbox to the members here. */
@@ -268,12 +282,19 @@ export class RedisHub implements Hub {
     this.push(op, from, from.name, String(++this.lines), text);
   }
 
-  private push(op: Op["op"], m: Member, a: string, b: string, x: string, done?: Op["done"]): void {
-    this.publisher.push(this.op(op, m, a, b, x, done));
+  /** `m`'s name claimed: announced (`join`, again after a lost link when `k` is 1) or not yet (`claim`). */
+  private claimOp(m: Member, k = "1"): Op {
+    const name = m.name;
+    const done = (result: Reply | undefined) => result === 0 && this.nameLost(m, name);
+    return m.announced ? this.op("join", m, name, k, m.peer, done, encodeInfo(published(m))) : this.op("claim", m, name, "", "", done);
   }
 
-  private op(op: Op["op"], m: Member, a: string, b: string, x: string, done?: Op["done"]): Op {
+  private push(op: Op["op"], m: Member, a: string, b: string, x: string, done?: Op["done"], y?: string): void {
+    this.publisher.push(this.op(op, m, a, b, x, done, y));
+  }
+
+  private op(op: Op["op"], m: Member, a: string, b: string, x: string, done?: Op["done"], y?: string): Op {
     const refused = (why: string) => this.delivery.tell(m, { type: "error", text: `not sent: ${why}` });
-    return { op, a, b, s: m.serial, x, done, refused };
+    return { op, a, b, s: m.serial, x, y, done, refused };
   }
 }

@@ -1,9 +1,37 @@
-/** The members connected to the room's other servers, as this server last read them. */
+/**
+ * The members connected to the room's other servers, as this server last
+ * read them: their names, and what each published of itself (when it came,
+ * its address, whether it is away), for `/who` and `/whois`.
+ */
 import { nameKey } from "../room/names.ts";
 
-export interface Elsewhere {
+/** What a member publishes of itself (kept in Redis's `info` hash and carried by its join). */
+export interface Published {
+  /** When it connected (ms), or null when not known. */
+  since: number | null;
+  peer: string;
+  address: string;
+  /** Its away text ("" for none), or null when here. */
+  away: string | null;
+}
+
+export interface Elsewhere extends Published {
   name: string;
   node: string;
+}
+
+const NOTHING: Published = { since: null, peer: "", address: "", away: null };
+
+/** `SINCE\tPEER\tADDRESS\tAWAY`, AWAY "" when here, else `+` and its text (which may hold tabs: it comes last). */
+export function encodeInfo(p: Published): string {
+  return `${p.since ?? ""}\t${p.peer}\t${p.address}\t${p.away === null ? "" : `+${p.away}`}`;
+}
+
+export function decodeInfo(value: string | undefined): Published {
+  if (!value) return NOTHING;
+  const [since = "", peer = "", address = "", ...rest] = value.split("\t");
+  const away = rest.join("\t");
+  return { since: since === "" ? null : Number(since), peer, address, away: away.startsWith("+") ? away.slice(1) : null };
 }
 
 export class Roster {
@@ -15,10 +43,10 @@ export class Roster {
     return this.byKey.get(nameKey(name));
   }
 
-  /** `name` is on `node`; true when that was new. */
-  add(name: string, node: string): boolean {
+  /** `name` is on `node`, as it published itself; true when that was new. */
+  add(name: string, node: string, published: Published = NOTHING): boolean {
     const had = this.byKey.get(nameKey(name));
-    this.byKey.set(nameKey(name), { name, node });
+    this.byKey.set(nameKey(name), { ...published, name, node });
     this.version++;
     return had?.node !== node || had.name !== name;
   }
@@ -32,22 +60,24 @@ export class Roster {
   }
 
   rename(from: string, to: string, node: string): void {
+    const had = this.byKey.get(nameKey(from));
     this.remove(from, node);
-    this.add(to, node);
+    this.add(to, node, had?.node === node ? had : NOTHING);
   }
 
-  /** Every member of `node` goes (that server was lost or came back): the names it held. */
-  dropNode(node: string): void {
-    for (const [key, e] of this.byKey) if (e.node === node) this.byKey.delete(key);
-    this.version++;
+  /** `name` of `node` is away (text) or back (null). */
+  setAway(name: string, node: string, away: string | null): void {
+    const had = this.byKey.get(nameKey(name));
+    if (had?.node === node) had.away = away;
   }
 
-  /** Starts again from what Redis holds (`names`' values: `NODE\tSERIAL\tANNOUNCED\tNAME`): other servers' announced members. */
-  load(values: readonly string[], self: string): void {
+  /** Starts again from what Redis holds (`names`' values: `NODE\tSERIAL\tANNOUNCED\tNAME`; `info` by name key): other servers' announced members. */
+  load(values: readonly string[], info: ReadonlyMap<string, string>, self: string): void {
     this.byKey.clear();
     for (const value of values) {
       const [node = "", , announced, name = ""] = value.split("\t");
-      if (node && name && node !== self && announced === "1") this.byKey.set(nameKey(name), { name, node });
+      if (node && name && node !== self && announced === "1")
+        this.byKey.set(nameKey(name), { ...decodeInfo(info.get(nameKey(name))), name, node });
     }
     this.version++;
   }

@@ -5,12 +5,15 @@
  * (fencing: every batch checks the server's boot id first).
  *
  * Names are stored as `NODE\tSERIAL\tANNOUNCED\tNAME` under their lower-case
- * key. Stream entries have the fields t (type), f (name), x (text, peer,
- * reason or new name), n (node), s (serial), q (the writer's batch), o (a
- * line's number), k (a join after a lost link: `1`); a line also has B (the
- * writer's boot) and u (its number among the lines that boot wrote), so
- * that a line written twice (sent again after a reply was lost with Redis's
- * data) is delivered once.
+ * key, and what a member published of itself under the same key in `info`
+ * (`SINCE\tPEER\tADDRESS\tAWAY`, see roster.ts): both go together. Stream
+ * entries have the fields t (type), f (name), x (text, peer, reason or new
+ * name), n (node), s (serial), q (the writer's batch), o (a line's number),
+ * k (a join after a lost link: `1`; an away: `1`, back: `0`), m (more: a
+ * join's info, a leave's parting words, a ban as bans.ts encodes it); a line
+ * also has B (the writer's boot) and u (its number among the lines that boot
+ * wrote), so that a line written twice (sent again after a reply was lost
+ * with Redis's data) is delivered once.
  */
 import { createHash } from "node:crypto";
 import type { RedisLink, Reply } from "./link.ts";
@@ -20,12 +23,12 @@ const SPLIT = "^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$";
 
 /**
  * A batch of one server's operations, in order. KEYS: log, meta, names,
- * boots, pub key. ARGV: node, boot, batch number, stream length, key prefix,
- * then five per operation: op, a, b, serial, x. Returns one result each, or
- * `DUP` for a batch already applied, or the error `FENCED`.
+ * boots, pub key, info, bans. ARGV: node, boot, batch number, stream length,
+ * key prefix, then six per operation: op, a, b, serial, x, y. Returns one
+ * result each, or `DUP` for a batch already applied, or the error `FENCED`.
  */
 const OPS = `
-local log, meta, names, boots, pubk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local log, meta, names, boots, pubk, info, bans = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local node, boot, batch, maxlen, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('HGET', boots, node) ~= boot then return redis.error_reply('FENCED this server was taken for lost') end
 if tonumber(batch) <= tonumber(redis.call('GET', pubk) or '0') then return 'DUP' end
@@ -41,31 +44,59 @@ local function holder(name)
   return n, exact
 end
 local out = {}
-for i = 6, #ARGV, 5 do
-  local op, a, b, s, x = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+for i = 6, #ARGV, 6 do
+  local op, a, b, s, x, y = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local la = string.lower(a)
   local r = 1
   if op == 'message' or op == 'action' then
     r = redis.call('HINCRBY', meta, 'seq', 1)
     add(op, a, x, s, 'o', r, 'u', b, 'B', boot)
   elseif op == 'claim' then
-    r = redis.call('HSETNX', names, string.lower(a), node .. '\\t' .. s .. '\\t0\\t' .. a)
+    r = redis.call('HSETNX', names, la, node .. '\\t' .. s .. '\\t0\\t' .. a)
   elseif op == 'join' then
-    local v = redis.call('HGET', names, string.lower(a))
+    local v = redis.call('HGET', names, la)
     if v and not own(v, s) then r = 0 else
-      redis.call('HSET', names, string.lower(a), node .. '\\t' .. s .. '\\t1\\t' .. a)
-      add('join', a, x, s, 'k', b)
+      redis.call('HSET', names, la, node .. '\\t' .. s .. '\\t1\\t' .. a)
+      redis.call('HSET', info, la, y)
+      add('join', a, x, s, 'k', b, 'm', y)
     end
   elseif op == 'leave' then
-    if own(redis.call('HGET', names, string.lower(a)), s) then redis.call('HDEL', names, string.lower(a)) end
-    if b == '1' then add('leave', a, x, s) end
+    if own(redis.call('HGET', names, la), s) then redis.call('HDEL', names, la) redis.call('HDEL', info, la) end
+    if b == '1' then add('leave', a, x, s, 'm', y) end
   elseif op == 'rename' then
-    local v = redis.call('HGET', names, string.lower(b))
-    if v and string.lower(a) ~= string.lower(b) then r = 0 else
-      if own(redis.call('HGET', names, string.lower(a)), s) then redis.call('HDEL', names, string.lower(a)) end
-      redis.call('HSET', names, string.lower(b), node .. '\\t' .. s .. '\\t' .. x .. '\\t' .. b)
+    local lb = string.lower(b)
+    local v = redis.call('HGET', names, lb)
+    if v and la ~= lb then r = 0 else
+      local held = redis.call('HGET', info, la)
+      if own(redis.call('HGET', names, la), s) then
+        redis.call('HDEL', names, la)
+        redis.call('HDEL', info, la)
+        if held then redis.call('HSET', info, lb, held) end
+      end
+      redis.call('HSET', names, lb, node .. '\\t' .. s .. '\\t' .. x .. '\\t' .. b)
       if x == '1' then add('rename', a, b, s) end
     end
-  elseif op == 'tell' or op == 'kick' then
+  elseif op == 'away' then
+    if own(redis.call('HGET', names, la), s) then
+      redis.call('HSET', info, la, y)
+      add('away', a, x, s, 'k', b)
+    else r = 0 end
+  elseif op == 'topic' then
+    if x == '' then redis.call('HDEL', meta, 'topic', 'topicBy', 'topicAt')
+    else redis.call('HSET', meta, 'topic', x, 'topicBy', a, 'topicAt', b) end
+    add('topic', a, x, s)
+  elseif op == 'ban' then
+    local all = redis.call('HGETALL', bans)
+    for j = 1, #all, 2 do
+      local untl = all[j + 1]:match('^([^\\t]*)')
+      if untl ~= '' and tonumber(untl) <= tonumber(b) then redis.call('HDEL', bans, all[j]) end
+    end
+    redis.call('HSET', bans, a, y)
+    add('ban', a, x, s, 'm', y)
+  elseif op == 'unban' then
+    r = redis.call('HDEL', bans, a)
+    if r == 1 then add('unban', a, '', s) end
+  elseif op == 'tell' or op == 'kick' or op == 'mute' then
     local n, exact = holder(a)
     if not n then r = 0 else
       redis.call('XADD', prefix .. 'inbox:' .. n, 'MAXLEN', '~', 1000, '*', 't', op, 'f', b, 'to', exact, 'x', x)
@@ -112,8 +143,8 @@ return 1
 
 /**
  * Takes every server whose lease ended for lost: its names are freed and its
- * announced members leave (reason \`lost\`). KEYS: nodes, boots, names, log.
- * ARGV: stream length. Returns how many servers went.
+ * announced members leave (reason \`lost\`). KEYS: nodes, boots, names, log,
+ * info. ARGV: stream length. Returns how many servers went.
  */
 const REAP = `
 ${NOW}
@@ -130,6 +161,7 @@ for j = 1, #all, 2 do
   local d, s, a, name = all[j + 1]:match('${SPLIT}')
   if d and (gone[d] or redis.call('HEXISTS', KEYS[2], d) == 0) then
     redis.call('HDEL', KEYS[3], all[j])
+    redis.call('HDEL', KEYS[5], all[j])
     if a == '1' then
       redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[1], '*', 't', 'leave', 'f', name, 'x', 'lost', 'n', d, 's', s, 'q', '0')
     end
@@ -138,7 +170,7 @@ end
 return #dead
 `;
 
-/** A server that stops: it and its names go. KEYS: nodes, boots, names. ARGV: node, boot. */
+/** A server that stops: it and its names go. KEYS: nodes, boots, names, info. ARGV: node, boot. */
 const UNREGISTER = `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -146,7 +178,7 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 local all = redis.call('HGETALL', KEYS[3])
 local head = ARGV[1] .. '\\t'
 for j = 1, #all, 2 do
-  if all[j + 1]:sub(1, #head) == head then redis.call('HDEL', KEYS[3], all[j]) end
+  if all[j + 1]:sub(1, #head) == head then redis.call('HDEL', KEYS[3], all[j]) redis.call('HDEL', KEYS[4], all[j]) end
 end
 return 1
 `;

@@ -4,7 +4,7 @@ import type { Reply } from "./link.ts";
 /** One stream entry's fields (see scripts.ts); a field not written is "". */
 export interface Entry {
   id: string;
-  /** Type: message, action, join, leave, rename (room); tell, kick (inbox). */
+  /** Type: message, action, join, leave, rename, away, topic, ban, unban (room); tell, kick, mute (inbox). */
   t: string;
   f: string;
   x: string;
@@ -16,12 +16,13 @@ export interface Entry {
   to: string;
   B: string;
   u: string;
+  m: string;
 }
 
-const FIELDS = new Set(["t", "f", "x", "n", "s", "q", "o", "k", "to", "B", "u"]);
+const FIELDS = new Set(["t", "f", "x", "n", "s", "q", "o", "k", "to", "B", "u", "m"]);
 
 function entry(id: string, fields: readonly unknown[]): Entry {
-  const e: Entry = { id, t: "", f: "", x: "", n: "", s: "", q: "", o: "", k: "", to: "", B: "", u: "" };
+  const e: Entry = { id, t: "", f: "", x: "", n: "", s: "", q: "", o: "", k: "", to: "", B: "", u: "", m: "" };
   const record = e as unknown as Record<string, string>;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const key = String(fields[i]);

@@ -15,7 +15,19 @@ import type { ServerConsole } from "../server-console.ts";
 import { ServerOutput } from "../server-output.ts";
 import { formatSize } from "../text/units.ts";
 import { tlsFingerprint } from "../tls.ts";
-import { allValues, countArg, durationArg, fileArg, outputArgs, portArg, rateArg, sizeArg, transportArgs } from "./shared.ts";
+import {
+  allValues,
+  countArg,
+  durationArg,
+  fileArg,
+  MOTD_MOST_LINES,
+  motdArg,
+  outputArgs,
+  portArg,
+  rateArg,
+  sizeArg,
+  transportArgs,
+} from "./shared.ts";
 
 export const serveArgs = {
   port: { type: "string", alias: "p", default: String(SERVE_DEFAULTS.port), description: "Port to listen on (0 = any free port)" },
@@ -29,6 +41,12 @@ export const serveArgs = {
   },
   name: { type: "string", alias: "n", default: SERVE_DEFAULTS.name, description: "The console's name in the room" },
   history: { type: "string", default: String(SERVE_DEFAULTS.history), valueHint: "n", description: "Lines a newcomer is shown (0 = none)" },
+  motd: {
+    type: "string",
+    valueHint: "text|@file",
+    description: `Shown to each newcomer after the greeting: TEXT, or the lines of FILE (at most ${MOTD_MOST_LINES})`,
+  },
+  "open-topic": { type: "boolean", description: "Members may set the topic with /topic (by default only the console may)" },
   "max-clients": {
     type: "string",
     default: String(SERVE_DEFAULTS.maxClients),
@@ -103,6 +121,7 @@ export const serveExamples = [
   "chat serve --mode echo --port 7    # an echo server",
   "chat serve --mode oneway > log.txt # print what clients send",
   "chat serve --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/8",
+  "chat serve --motd @motd.txt --open-topic   # greet newcomers; anyone may /topic",
   "chat serve --redis redis://10.0.0.5:6379 --node web-1   # one room over several servers",
 ];
 
@@ -147,6 +166,9 @@ export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly s
   const problem = nameProblem(name);
   if (problem) throw new UsageError(`invalid --name: ${problem}`);
   if (Boolean(args["tls-cert"]) !== Boolean(args["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
+  if (mode !== "twoway" && (args.motd !== undefined || args["open-topic"] === true)) {
+    throw new UsageError(`${args.motd !== undefined ? "--motd" : "--open-topic"} is for a room (--mode twoway), not --mode ${mode}`);
+  }
   if (args.unix && (args.host || raw.some((a) => a === "--port" || a.startsWith("--port=") || a === "-p"))) {
     throw new UsageError("--unix replaces --host and --port");
   }
@@ -157,6 +179,8 @@ export function serveOptions(args: ParsedArgs<typeof serveArgs>, raw: readonly s
     unix: args.unix || undefined,
     name,
     history: countArg(args.history, "--history"),
+    motd: args.motd === undefined ? undefined : motdArg(args.motd),
+    openTopic: args["open-topic"] === true,
     maxClients: countArg(args["max-clients"], "--max-clients", 1),
     maxPerAddress: countArg(args["max-per-address"], "--max-per-address"),
     maxLine: sizeArg(args["max-line"], "--max-line", MIN_MAX_LINE),

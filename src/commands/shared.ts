@@ -4,6 +4,7 @@ import type { ArgsDef } from "citty";
 import { UsageError } from "../errors.ts";
 import { parsePort } from "../net/address.ts";
 import type { Rate } from "../net/bucket.ts";
+import { sanitize } from "../text/sanitize.ts";
 import { parseDuration, parseRate, parseSize } from "../text/units.ts";
 
 export const outputArgs = {
@@ -103,4 +104,18 @@ export function fileArg(path: string, flag: string): string {
   } catch (error) {
     throw new UsageError(`${flag}: cannot read ${path}: ${(error as Error).message}`);
   }
+}
+
+/** `--motd` lines at most: a newcomer gets them all, every time it connects. */
+export const MOTD_MOST_LINES = 50;
+const MOTD_MOST_BYTES = 16 * 1024;
+
+/** `--motd TEXT` or `--motd @FILE`: the lines a newcomer is shown, made safe to show (sanitised). */
+export function motdArg(value: string): string[] {
+  const text = value.startsWith("@") ? fileArg(value.slice(1), "--motd") : value;
+  if (Buffer.byteLength(text) > MOTD_MOST_BYTES) throw new UsageError(`--motd: at most ${MOTD_MOST_BYTES / 1024} KiB`);
+  // Blank lines at the end are the file's end, not lines to show.
+  const lines = text.replace(/(\r?\n)+$/, "").split(/\r?\n/);
+  if (lines.length > MOTD_MOST_LINES) throw new UsageError(`--motd: ${lines.length} lines; at most ${MOTD_MOST_LINES}`);
+  return text.trim() === "" ? [] : lines.map(sanitize);
 }

@@ -55,6 +55,9 @@ export interface ModeContext {
   history: number;
   /** `--rate-limit`: lines a client may send (a room member say, oneway print), kept by flow control; none: no limit. */
   rateLimit?: Rate;
+  /** Twoway: `--motd`, lines each newcomer is shown after the greeting; `--open-topic`, members may set the topic. */
+  motd?: readonly string[];
+  openTopic?: boolean;
 }
 
 /**
@@ -70,6 +73,8 @@ export interface Mode<S> {
   end(state: S): void;
   /** The connection is gone; its `leaveReason` says why. */
   close(state: S): void;
+  /** Why a new connection from `address` (no port; "" for a unix socket) may not stay, by the mode's own rules (a room's bans), or null. */
+  refusal?(address: string): string | null;
   /** A connection that may not stay: tell it why (if the mode talks) and close it. */
   refuse(conn: Conn, why: string): void;
   /** The client was silent for the idle timeout. */
@@ -92,6 +97,7 @@ export interface BoundMode {
   data(conn: Conn, chunk: Uint8Array): void;
   end(conn: Conn): void;
   close(conn: Conn): void;
+  refusal(address: string): string | null;
   refuse(conn: Conn, why: string): void;
   expire(conn: Conn, idleText: string): void;
   tick(now: number): void;
@@ -121,6 +127,7 @@ export function bindMode<S>(mode: Mode<S>): BoundMode {
       states.delete(conn);
       if (state !== undefined) mode.close(state);
     },
+    refusal: (address) => mode.refusal?.(address) ?? null,
     refuse: (conn, why) => mode.refuse(conn, why),
     expire(conn, idleText) {
       const state = states.get(conn);

@@ -10,6 +10,7 @@ import { decodeLine } from "../text/sanitize.ts";
 import { Crowd } from "./crowd.ts";
 import { Fanout, type FanoutBatch } from "./fanout.ts";
 import type { RoomFlow } from "./flow.ts";
+import type { Ignores } from "./ignores.ts";
 import type { Member, Members } from "./members.ts";
 import { wireJson, writePlainLinesJson } from "./wire.ts";
 
@@ -39,11 +40,18 @@ export class Delivery {
     private readonly idHead: Uint8Array,
     /** The hub's: numbers and keeps relayed plain lines. */
     private readonly record: RecordLines,
+    /** Who ignores whom: their lines are left out for those members. */
+    private readonly ignores: Ignores,
   ) {}
 
-  /** An event for every member but `except`; a room line comes with its stamp. Joins and leaves in a crowd are counted (see Crowd). */
+  /**
+   * An event for every member but `except` (and, for a room line, those
+   * that ignore its sender); a room line comes with its stamp. Joins and
+   * leaves in a crowd are counted (see Crowd).
+   */
   broadcast(event: ChatEvent, except?: Member, stamp?: Stamp): void {
     this.output.event(event);
+    if (event.type === "rename") this.ignores.renamed(event.from, event.to);
     if ((event.type === "join" || event.type === "leave") && !this.crowd.admit(event, except, Date.now())) return;
     this.toAll(event, except, stamp);
   }
@@ -55,23 +63,27 @@ export class Delivery {
 
   private toAll(event: ChatEvent, except?: Member, stamp?: Stamp): void {
     const json = this.fanout.json ? `${wireJson(event, stamp?.ts ?? Date.now(), stamp?.id)}\n` : undefined;
-    this.fanout.add(`${eventLine(event)}\n`, except, json);
+    const said = event.type === "message" || event.type === "action";
+    const hide = said && event.from !== undefined ? this.ignores.of(event.from) : undefined;
+    this.fanout.add(`${eventLine(event)}\n`, except, json, hide);
   }
 
   /** One plain line `from` said, `bytes[start, end)`, relayed as it is (see Fanout.addLine). */
   plainLine(from: Member, bytes: Uint8Array, start: number, end: number): void {
-    this.fanout.addLine(from.prefix.bytes, bytes, start, end, from, this.relayed);
+    this.fanout.addLine(from.prefix.bytes, bytes, start, end, from, this.relayed, this.ignores.of(from.name));
     // Without a byte path for plain lines, the server's output takes each as an event.
     if (!this.output.relayed) this.output.event({ type: "message", from: from.name, text: decodeLine(bytes.subarray(start, end)) });
   }
 
   /** The plain lines at the start of `bytes[start, end)`, many at once (see Fanout.addPlainLines); returns where it stopped. */
   plainLines(from: Member, bytes: Uint8Array, start: number, end: number): number {
-    return this.fanout.addPlainLines(from.prefix, bytes, start, end, this.maxLine, from, this.relayed);
+    return this.fanout.addPlainLines(from.prefix, bytes, start, end, this.maxLine, from, this.relayed, this.ignores.of(from.name));
   }
 
-  /** An event for one member only (after what was gathered for everyone). */
+  /** An event for one member only (after what was gathered for everyone); not a private message from someone it ignores. */
   tell(m: Member, event: ChatEvent): void {
+    if (event.type === "message" && event.from !== undefined && m.ignoring && this.ignores.hides(m, event.from)) return;
+    if (event.type === "rename") this.ignores.renamed(event.from, event.to);
     this.fanout.flush();
     if (!m.conn) {
       this.output.event(event);
@@ -115,7 +127,7 @@ export class Delivery {
     const at = json.used;
     const prefixLength = from.prefix.bytes.length;
     const wrote = writePlainLinesJson(json, this.idHead, bytes, start, end, lines, prefixLength, stamp.seq, stamp.ts, from.name);
-    json.added(at, wrote, from);
+    json.added(at, wrote, from, this.ignores.of(from.name));
   };
 
   /** A sealed batch to every open member: one shared chunk, or its own copy without the lines it must not get. */

@@ -93,12 +93,33 @@ function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8A
   return out;
 }
 
-/** Leaves the range `bytes[start, end)` out for `except`: a sender's lines one after another are one range. */
-function exclude<Member>(exclusions: Exclusion<Member>[], start: number, end: number, except: Member | undefined): void {
-  if (except === undefined) return;
-  const last = exclusions[exclusions.length - 1];
-  if (last && last.member === except && last.end === start) last.end = end;
-  else exclusions.push({ member: except, start, end });
+/**
+ * Leaves the range `bytes[start, end)` out for `except` and for each of
+ * `hide` (the members that ignore its sender): a sender's lines one after
+ * another are one range for each of them.
+ */
+function exclude<Member>(
+  exclusions: Exclusion<Member>[],
+  start: number,
+  end: number,
+  except: Member | undefined,
+  hide: readonly Member[] | undefined,
+): void {
+  if (except !== undefined) excludeFor(exclusions, start, end, except);
+  if (hide) for (const member of hide) if (member !== except) excludeFor(exclusions, start, end, member);
+}
+
+function excludeFor<Member>(exclusions: Exclusion<Member>[], start: number, end: number, member: Member): void {
+  // The ranges left out of the line just before this one all end where it starts: one of them may grow.
+  for (let i = exclusions.length - 1; i >= 0; i--) {
+    const e = exclusions[i];
+    if (!e || e.end !== start) break;
+    if (e.member === member) {
+      e.end = end;
+      return;
+    }
+  }
+  exclusions.push({ member, start, end });
 }
 
 /** The JSON copy of the batch being gathered. It never sends by itself: the two are sealed together. */
@@ -117,16 +138,16 @@ export class JsonLane<Member> {
     return this.used;
   }
 
-  /** Adds `text` (whole lines with their newlines) for every member but `except`. */
-  add(text: string, except: Member | undefined): void {
+  /** Adds `text` (whole lines with their newlines) for every member but `except` and `hide`. */
+  add(text: string, except: Member | undefined, hide?: readonly Member[]): void {
     const at = this.reserve(text.length * UTF8_MAX_PER_UNIT);
-    this.added(at, at + this.buffer.write(text, at, "utf8"), except);
+    this.added(at, at + this.buffer.write(text, at, "utf8"), except, hide);
   }
 
-  /** What was written from `start` to `end` (after `reserve`) is lines that `except` does not get. */
-  added(start: number, end: number, except: Member | undefined): void {
+  /** What was written from `start` to `end` (after `reserve`) is lines that `except` and `hide` do not get. */
+  added(start: number, end: number, except: Member | undefined, hide?: readonly Member[]): void {
     this.used = end;
-    exclude(this.exclusions, start, end, except);
+    exclude(this.exclusions, start, end, except, hide);
   }
 
   seal(): FanoutBatch<Member> | null {
@@ -164,35 +185,44 @@ export class Fanout<Member> {
 
   /**
    * Queues `text` (a whole line with its newline) for every member but
-   * `except`, and `json` (its JSON line, newline included) to the JSON copy.
+   * `except` and `hide` (members that ignore its sender), and `json` (its
+   * JSON line, newline included) to the JSON copy.
    */
-  add(text: string, except?: Member, json?: string): void {
+  add(text: string, except?: Member, json?: string, hide?: readonly Member[]): void {
     const start = this.reserve(text.length * UTF8_MAX_PER_UNIT);
     this.used += this.buffer.write(text, start, "utf8");
-    if (json !== undefined) this.json?.add(json, except);
-    this.added(start, except);
+    if (json !== undefined) this.json?.add(json, except, hide);
+    this.added(start, except, hide);
   }
 
   /**
    * Queues `prefix` + `bytes[start, end)` + a newline, bytes that are already
    * safe to relay as they are (a plain line said in the room by `sender`,
-   * who does not get it): no string is made or encoded for it. `onLine`
-   * sees the whole line as queued.
+   * who does not get it, nor do `hide`): no string is made or encoded for
+   * it. `onLine` sees the whole line as queued.
    */
-  addLine(prefix: Uint8Array, bytes: Uint8Array, start: number, end: number, sender: Member, onLine?: RelayedLines<Member>): void {
+  addLine(
+    prefix: Uint8Array,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sender: Member,
+    onLine?: RelayedLines<Member>,
+    hide?: readonly Member[],
+  ): void {
     const at = this.reserve(prefix.length + (end - start) + 1);
     let n = copyBytes(prefix, 0, prefix.length, this.buffer, at);
     n = copyBytes(bytes, start, end, this.buffer, n);
     this.buffer[n] = LF;
     this.used = n + 1;
     onLine?.(this.buffer, at, this.used, 1, sender);
-    this.added(at, sender);
+    this.added(at, sender, hide);
   }
 
   /**
    * Queues the plain lines said at the start of `bytes[start, end)` (see
    * `copyPlainLines`, `saying`), each as `prefix` + line + newline, all at
-   * once, for every member but `except`; returns where it stopped (`start`
+   * once, for every member but `except` and `hide`; returns where it stopped (`start`
    * when it took none). It stops once the batch is full, so flow control
    * acts between batches as it does between lines; with a JSON copy, once
    * that could be full. `onLines` sees the lines as queued.
@@ -205,6 +235,7 @@ export class Fanout<Member> {
     maxLine: number,
     except: Member,
     onLines?: RelayedLines<Member>,
+    hide?: readonly Member[],
   ): number {
     // Filled to FANOUT_BATCH_BYTES or a little past it, as lines one by one would.
     let limit = FANOUT_BATCH_BYTES + prefix.words.length * 4 + maxLine + 1;
@@ -216,7 +247,7 @@ export class Fanout<Member> {
     const at = this.used;
     this.used = target.wrote;
     onLines?.(this.buffer, at, this.used, target.lines, except);
-    this.added(at, except);
+    this.added(at, except, hide);
     return target.read;
   }
 
@@ -230,9 +261,9 @@ export class Fanout<Member> {
     return this.used;
   }
 
-  /** The bytes from `start` to `used` are a line that `except` does not get. */
-  private added(start: number, except: Member | undefined): void {
-    exclude(this.exclusions, start, this.used, except);
+  /** The bytes from `start` to `used` are a line that `except` and `hide` do not get. */
+  private added(start: number, except: Member | undefined, hide?: readonly Member[]): void {
+    exclude(this.exclusions, start, this.used, except, hide);
     if (this.used >= FANOUT_BATCH_BYTES || (this.json !== null && this.json.used >= FANOUT_BATCH_BYTES)) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;

@@ -15,7 +15,24 @@
  *   `leave` everyone still here; `rename` everyone (or the member alone
  *   while it is not announced); `notice` this server's members. `whisper`
  *   reaches its target and comes back to its sender, and is never kept.
- *   `kick` tells the target and closes its connection.
+ *   `kick` tells the target why and closes its connection (the room sees
+ *   the reason in its leave). `away` and `setTopic` reach everyone, the
+ *   member that set them included. Nobody gets a room line, action or
+ *   private message from a name it ignores (Ignores): the hub hands every
+ *   event to delivery, which leaves those out.
+ * - **Room state.** What `away` and `setTopic` set is known on every server
+ *   of the room once its event was delivered there: `whois` (and so `/who`,
+ *   `/msg`) sees a member's away text, `topic` the topic newcomers are
+ *   shown. `whois` of a member on another server knows what that server
+ *   published (since when, its address, away), not its idle time. A shared
+ *   hub knows a member's own away at once on its server; a topic or a ban
+ *   only when it reads it back, in the room's order, on every server alike.
+ * - **Moderation** (the console's). `mute` reaches the member wherever it is
+ *   connected and the console is told the outcome. A `ban` is in force on
+ *   every server of the room: members it covers leave (`banned`), newcomers
+ *   from its addresses are refused (`bans.address`), its name may not be
+ *   taken (`bans.name`); every server's console gets a `ban` event when one
+ *   is set or lifted. A ban ends at its time without an event.
  * - **Names.** `arrive` registers a newcomer's guest name, `rename` a name the
  *   room found free, `leave` frees it. A shared hub may find a name taken
  *   after all (another server's member got it first): the member is told.
@@ -31,10 +48,13 @@
  */
 import { type ChatEvent, eventLine, type LeaveReason } from "../events.ts";
 import type { ModeOutput } from "../modes/mode.ts";
+import { type Ban, BanList, banEvent } from "./bans.ts";
 import { Delivery, type RecordLines } from "./delivery.ts";
 import type { RoomFlow } from "./flow.ts";
+import type { Ignores } from "./ignores.ts";
 import { KeptLines, type KeptOptions } from "./kept.ts";
 import type { Member, Members } from "./members.ts";
+import { banHere, infoHere, kickHere, type MemberInfo, muteHere } from "./moderation.ts";
 
 export { HISTORY_MAX_BYTES } from "./kept.ts";
 
@@ -56,8 +76,23 @@ export interface Hub {
   leave(m: Member, reason: LeaveReason): void;
   /** `m` takes the name `to`, which the room found free. */
   rename(m: Member, to: string): void;
-  /** Disconnects whoever holds the name. */
-  kick(name: string): void;
+  /** Disconnects whoever holds the name, telling it `reason` ("" for none); the room sees it. */
+  kick(name: string, reason: string): void;
+  /** `m` is away (`text`, "" when it gave none) or back (null); everyone is told. */
+  away(m: Member, text: string | null): void;
+  /** What the room knows of whoever holds `name`, or undefined when no one does. */
+  whois(name: string): MemberInfo | undefined;
+  /** The room's topic, or null when none is set. */
+  readonly topic: Topic | null;
+  /** `by` sets the topic ("" clears it); everyone is told. */
+  setTopic(by: Member, text: string): void;
+  /** Mutes (or unmutes) whoever holds `name`, wherever it is; the console is told. */
+  mute(name: string, on: boolean): void;
+  /** The bans this server knows (for a shared hub, its copy of the room's): read them here, set them with `ban`. */
+  readonly bans: BanList;
+  ban(ban: Ban): void;
+  /** Lifts the ban on `key` (see Ban.key); the console is told. */
+  unban(key: string): void;
   /** A notice for this server's members. */
   notice(event: ChatEvent): void;
   /** A newcomer's history: the last `n` room lines as text (nothing when there are none). */
@@ -70,8 +105,6 @@ export interface Hub {
   names(): readonly string[];
   /** The name as held by a member of the room (its own case), or undefined when no one holds it. */
   holder(name: string): string | undefined;
-  /** The server the holder of `name` is connected to, in a room over several servers. */
-  nodeOf(name: string): string | undefined;
   /** Before the server listens (a shared hub connects and reads the room). */
   start?(): Promise<void>;
   /** After every connection closed (a shared hub says what is left and lets go). */
@@ -80,9 +113,22 @@ export interface Hub {
 
 export type HubOptions = KeptOptions;
 
+/** The room's topic: its text, who set it, when (ms). */
+export interface Topic {
+  text: string;
+  by: string;
+  at: number;
+}
+
+/** The event that tells of a topic set (or, `current`, as it stands: for a newcomer or `/topic`). */
+export function topicEvent(topic: Topic | null, current: boolean, by = ""): ChatEvent {
+  return { type: "topic", topic: topic?.text ?? "", by: topic?.by ?? by, at: topic?.at ?? Date.now(), current };
+}
+
 /** What the room hands a hub it makes. */
 export interface HubParts {
   members: Members;
+  ignores: Ignores;
   flow: RoomFlow;
   options: HubOptions;
   output: ModeOutput;
@@ -103,12 +149,14 @@ export class LocalHub implements Hub {
   private readonly kept: KeptLines;
   private readonly members: Members;
   readonly delivery: Delivery;
+  readonly bans = new BanList();
+  topic: Topic | null = null;
 
   constructor(parts: HubParts) {
     this.members = parts.members;
     this.kept = new KeptLines(Date.now(), parts.options);
     const idHead = encoder.encode(`{"id":"${this.kept.start}-`);
-    this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, this.record);
+    this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, this.record, parts.ignores);
   }
 
   get last(): number {
@@ -146,7 +194,8 @@ export class LocalHub implements Hub {
   }
 
   leave(m: Member, reason: LeaveReason): void {
-    if (m.announced) this.delivery.broadcast({ type: "leave", name: m.name, peer: m.peer, reason }, m);
+    const message = m.parting || undefined;
+    if (m.announced) this.delivery.broadcast({ type: "leave", name: m.name, peer: m.peer, reason, message }, m);
   }
 
   rename(m: Member, to: string): void {
@@ -156,11 +205,42 @@ export class LocalHub implements Hub {
     else this.delivery.tell(m, { type: "rename", from, to, self: true });
   }
 
-  kick(name: string): void {
+  kick(name: string, reason: string): void {
+    const target = this.members.find(name);
+    if (target) kickHere(this.delivery, target, reason);
+  }
+
+  away(m: Member, text: string | null): void {
+    m.away = text;
+    this.delivery.broadcast({ type: "away", name: m.name, away: text !== null, message: text || undefined });
+  }
+
+  whois(name: string): MemberInfo | undefined {
+    const m = this.members.find(name);
+    return m && infoHere(m);
+  }
+
+  setTopic(by: Member, text: string): void {
+    this.topic = text ? { text, by: by.name, at: Date.now() } : null;
+    this.delivery.broadcast(topicEvent(this.topic, false, by.name));
+  }
+
+  mute(name: string, on: boolean): void {
     const target = this.members.find(name);
     if (!target?.conn) return;
-    this.delivery.tell(target, { type: "error", code: "kicked", text: "you were kicked" });
-    target.conn.end("kicked");
+    muteHere(this.delivery, target, on);
+    this.delivery.tell(this.members.console, { type: "notice", text: `${target.name} is ${on ? "muted" : "no longer muted"}` });
+  }
+
+  ban(ban: Ban): void {
+    this.bans.set(ban);
+    this.delivery.tell(this.members.console, banEvent(ban));
+    banHere(this.delivery, this.members, ban);
+  }
+
+  unban(key: string): void {
+    const ban = this.bans.lift(key);
+    if (ban) this.delivery.tell(this.members.console, banEvent(ban, true));
   }
 
   notice(event: ChatEvent): void {
@@ -181,10 +261,6 @@ export class LocalHub implements Hub {
 
   holder(name: string): string | undefined {
     return this.members.find(name)?.name;
-  }
-
-  nodeOf(_name: string): string | undefined {
-    return undefined;
   }
 
   /** A room line said through the text path: numbered, kept (as relayed), delivered. */

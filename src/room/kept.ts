@@ -7,6 +7,7 @@
  */
 import type { Stamp } from "./delivery.ts";
 import type { Member } from "./members.ts";
+import { nameKey } from "./names.ts";
 import { RECENT_MIN_LINES, RecentLines } from "./recent.ts";
 import { eventsReply } from "./wire.ts";
 
@@ -91,7 +92,9 @@ export class KeptLines {
   replay(m: Member, names: readonly string[], after: string | undefined, send: (reply: Uint8Array) => void): void {
     const replay = this.recent.replay(after, this.options.history, m.textFrom, m.serial);
     const limit = this.options.maxQueue * REPLAY_QUEUE_SHARE;
-    send(encoder.encode(eventsReply(Date.now(), m.name, names, replay, (seq) => this.recent.id(seq), limit)));
+    const ignoring = m.ignoring;
+    const hidden = ignoring && ((from: string) => ignoring.has(nameKey(from)));
+    send(encoder.encode(eventsReply(Date.now(), m.name, names, replay, (seq) => this.recent.id(seq), limit, hidden || undefined)));
   }
 
   private fresh(start: number): RecentLines {

@@ -5,6 +5,7 @@
  * or JOIN_GRACE_MS, so a client's `/nick` comes before its join).
  */
 import type { LineInput } from "../modes/input.ts";
+import { plainAddress } from "../net/address.ts";
 import type { Conn } from "../net/conn.ts";
 import { type LinePrefix, linePrefix } from "../text/plain-lines.ts";
 import { nameKey } from "./names.ts";
@@ -31,25 +32,59 @@ export interface Member {
   /** Renames it may still make now (see RENAME_BURST), and when they were last topped up. */
   renames: number;
   renamesAt: number;
+  /** The same for away, back and topic changes (see takeChange). */
+  changes: Tokens;
   /** Operations of the hub (a name being claimed) its next lines wait for: they are held, in order. */
   waiting: number;
+  /** Its address without the port ("" for the console and unix sockets): what `/ban NAME` bans. */
+  address: string;
+  /** When it connected, and when it last sent a line (ms): `/whois`. */
+  since: number;
+  spokeAt: number;
+  /** `/away` text ("" when it gave none), or null when here. */
+  away: string | null;
+  /** The console muted it: its lines are refused. */
+  muted: boolean;
+  /** The names it ignores, by name key (see Ignores), or null for none. */
+  ignoring: Map<string, string> | null;
+  /** Its last words: `/quit TEXT`, or why it was kicked or banned ("" for none). */
+  parting: string;
 }
 
 /** A member may rename this many times at once, then once a second: each rename reaches everyone. */
 export const RENAME_BURST = 3;
 const RENAME_REFILL_MS = 1000;
 
+/** A few at once, then one a second: `left` now, topped up at `at`. */
+interface Tokens {
+  left: number;
+  at: number;
+}
+
+function take(t: Tokens, now: number): boolean {
+  const refilled = Math.floor((now - t.at) / RENAME_REFILL_MS);
+  if (refilled > 0) {
+    t.left = Math.min(RENAME_BURST, t.left + refilled);
+    t.at += refilled * RENAME_REFILL_MS;
+  }
+  if (t.left >= RENAME_BURST) t.at = now;
+  if (t.left === 0) return false;
+  t.left--;
+  return true;
+}
+
 /** Takes one of `m`'s renames; false when none is left for now. */
 export function takeRename(m: Member, now = Date.now()): boolean {
-  const refilled = Math.floor((now - m.renamesAt) / RENAME_REFILL_MS);
-  if (refilled > 0) {
-    m.renames = Math.min(RENAME_BURST, m.renames + refilled);
-    m.renamesAt += refilled * RENAME_REFILL_MS;
-  }
-  if (m.renames >= RENAME_BURST) m.renamesAt = now;
-  if (m.renames === 0) return false;
-  m.renames--;
-  return true;
+  const t = { left: m.renames, at: m.renamesAt };
+  const ok = take(t, now);
+  m.renames = t.left;
+  m.renamesAt = t.at;
+  return ok;
+}
+
+/** Takes one of `m`'s changes everyone is told of (away, back, a topic): as many as renames, counted apart. */
+export function takeChange(m: Member, now = Date.now()): boolean {
+  return take(m.changes, now);
 }
 
 export class Members implements Iterable<Member> {
@@ -128,6 +163,7 @@ export class Members implements Iterable<Member> {
   }
 
   private make(name: string, conn: Conn | null, peer: string, textFrom: number): Member {
+    const now = Date.now();
     return {
       name,
       prefix: linePrefix(`${name}: `),
@@ -140,8 +176,16 @@ export class Members implements Iterable<Member> {
       json: false,
       textFrom,
       renames: RENAME_BURST,
-      renamesAt: Date.now(),
+      renamesAt: now,
+      changes: { left: RENAME_BURST, at: now },
       waiting: 0,
+      address: plainAddress(conn?.socket.remoteAddress ?? ""),
+      since: now,
+      spokeAt: now,
+      away: null,
+      muted: false,
+      ignoring: null,
+      parting: "",
     };
   }
 }

@@ -38,6 +38,8 @@ export interface RelayOptions {
   announce: (m: Member) => void;
   /** The line was longer than --max-line and was cut. */
   cut: (m: Member) => void;
+  /** A line said by a muted member: refused. */
+  muted: (m: Member) => void;
   /** `--rate-limit`: lines a member may say (commands have their own limit: rate.ts). */
   rateLimit?: Rate;
   /** Lines a limit held back were handed over: send what they said. */
@@ -54,6 +56,7 @@ export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInpu
   };
   const rate = m.conn ? new MemberRate(m.conn, options.rateLimit, release) : null;
   const line = (bytes: Uint8Array, start: number, end: number, cut: boolean) => {
+    m.spokeAt = Date.now();
     if (cut) options.cut(m);
     if (!plainSaying(bytes, start, end)) {
       const text = decodeLine(bytes.subarray(start, end));
@@ -63,10 +66,15 @@ export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInpu
     }
     rate?.said();
     options.announce(m);
-    hub.sayPlain(m, bytes, start, end);
+    if (m.muted) options.muted(m);
+    else hub.sayPlain(m, bytes, start, end);
   };
-  // A newcomer's first line goes one at a time: it announces the newcomer first.
-  const lines = (bytes: Uint8Array, start: number, end: number) => (m.announced ? hub.sayPlainLines(m, bytes, start, end) : start);
+  // A newcomer's first line goes one at a time: it announces the newcomer first. A muted member's, to be refused.
+  const lines = (bytes: Uint8Array, start: number, end: number) => {
+    if (!m.announced || m.muted) return start;
+    m.spokeAt = Date.now();
+    return hub.sayPlainLines(m, bytes, start, end);
+  };
   const bulk = options.bulk ? (rate?.limitBulk(lines) ?? lines) : undefined;
   const input = new LineInput(options.maxLine, line, rate ? () => options.held() || rate.out : options.held, bulk);
   return input;

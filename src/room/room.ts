@@ -12,11 +12,14 @@
 import type { ChatEvent } from "../events.ts";
 import type { Mode, ModeContext } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
+import { banTerms } from "./bans.ts";
 import { type RoomActions, runLine } from "./commands.ts";
 import type { Delivery } from "./delivery.ts";
 import { RoomFlow } from "./flow.ts";
-import { type Hub, type HubFactory, localHub } from "./hub.ts";
+import { type Hub, type HubFactory, localHub, topicEvent } from "./hub.ts";
+import { Ignores } from "./ignores.ts";
 import { type Member, Members } from "./members.ts";
+import { MUTED } from "./moderation.ts";
 import { relayInput } from "./relay.ts";
 
 export { ROOM_HIGH_WATER, STALL_MS } from "./flow.ts";
@@ -27,6 +30,8 @@ const encoder = new TextEncoder();
 export class Room implements Mode<Member>, RoomActions {
   private readonly members: Members;
   readonly hub: Hub;
+  readonly ignores = new Ignores();
+  readonly openTopic: boolean;
   private readonly delivery: Delivery;
   private readonly flow: RoomFlow;
 
@@ -42,7 +47,9 @@ export class Room implements Mode<Member>, RoomActions {
     const flow = new RoomFlow(members, ctx.maxQueue, () => this.delivery.flush());
     const options = { history: ctx.history, maxQueue: ctx.maxQueue };
     const release = (m: Member) => this.release(m);
-    const { hub, delivery } = makeHub({ members, flow, options, output: ctx.output, maxLine: ctx.maxLine, release });
+    const parts = { members, ignores: this.ignores, flow, options, output: ctx.output, maxLine: ctx.maxLine, release };
+    const { hub, delivery } = makeHub(parts);
+    this.openTopic = ctx.openTopic ?? false;
     this.members = members;
     this.flow = flow;
     this.hub = hub;
@@ -69,6 +76,7 @@ export class Room implements Mode<Member>, RoomActions {
       text: (member, text) => runLine(this, member, text),
       announce: (member) => this.announce(member),
       cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
+      muted: (member) => this.tell(member, { type: "error", code: "muted", text: MUTED }),
       rateLimit: this.ctx.rateLimit,
       released: () => this.delivery.flush(),
     });
@@ -79,6 +87,8 @@ export class Room implements Mode<Member>, RoomActions {
       kind: "welcome",
       text: `welcome, you are ${m.name} (${others} ${others === 1 ? "other" : "others"} here; /nick NAME to rename, /help for commands)`,
     });
+    for (const line of this.ctx.motd ?? []) this.tell(m, { type: "notice", kind: "motd", text: line });
+    if (this.hub.topic) this.tell(m, topicEvent(this.hub.topic, true));
     this.hub.history(this.ctx.history, (bytes) => this.delivery.send(m, bytes));
     this.members.graceFor(m, () => this.announce(m));
     if (this.flow.paused) conn.pause("room");
@@ -100,10 +110,17 @@ export class Room implements Mode<Member>, RoomActions {
 
   close(m: Member): void {
     this.members.remove(m);
+    this.ignores.forget(m);
     this.flow.forget(m);
     this.delivery.setJson(m, false);
     this.hub.leave(m, m.conn?.leaveReason ?? "closed");
     this.delivery.flush();
+  }
+
+  /** A newcomer from a banned address is refused, told why. */
+  refusal(address: string): string | null {
+    const ban = this.hub.bans.address(address);
+    return ban ? `you are banned${banTerms(ban)}` : null;
   }
 
   refuse(conn: Conn, why: string): void {
@@ -129,6 +146,7 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   say(line: string): void {
+    this.members.console.spokeAt = Date.now();
     runLine(this, this.members.console, line);
     this.delivery.flush();
   }
@@ -186,11 +204,12 @@ export class Room implements Mode<Member>, RoomActions {
     });
   }
 
-  quit(m: Member): void {
+  quit(m: Member, text: string): void {
     if (!m.conn) {
       this.stop();
       return;
     }
+    m.parting = text;
     this.tell(m, { type: "notice", kind: "bye", text: "bye" });
     m.conn.end("quit");
   }

@@ -7,7 +7,7 @@
  * bytes (`writePlainLinesJson`): the same bytes as `wireJson` of each line,
  * without a string per line.
  */
-import { ACTION_PREFIX, actionText, type ChatEvent, eventLine } from "../events.ts";
+import { ACTION_PREFIX, actionText, type ChatEvent, eventLine, stateFields } from "../events.ts";
 import { copyBytes } from "../text/bytes.ts";
 import type { Replay } from "./recent.ts";
 
@@ -44,15 +44,27 @@ export function wireJson(event: ChatEvent, ts: number, id?: string, history?: tr
         history,
       });
     case "notice":
-      return JSON.stringify({ ts: at, type: "notice", kind: event.kind, members: event.members, text: event.text });
+      return JSON.stringify({
+        ts: at,
+        type: "notice",
+        kind: event.kind,
+        members: event.members,
+        away: event.away,
+        whois: event.whois,
+        text: event.text,
+      });
     case "error":
       return JSON.stringify({ ts: at, type: "error", code: event.code, text: event.text });
     case "join":
       return JSON.stringify({ ts: at, type: "join", name: event.name, text: eventLine(event).slice(2) });
-    case "leave":
-      return JSON.stringify({ ts: at, type: "leave", name: event.name, reason: event.reason, text: eventLine(event).slice(2) });
+    case "leave": {
+      const { name, reason, message } = event;
+      return JSON.stringify({ ts: at, type: "leave", name, reason, message: message || undefined, text: eventLine(event).slice(2) });
+    }
     case "rename":
       return JSON.stringify({ ts: at, type: "notice", kind: "rename", from: event.from, to: event.to, text: eventLine(event).slice(2) });
+    default:
+      return JSON.stringify({ ts: at, ...stateFields(event) });
   }
 }
 
@@ -67,7 +79,8 @@ const decoder = new TextDecoder();
  * What `/events json` answers (one string, newlines included): the `ready`
  * object, then the lines replayed, the newest that fit in `maxBytes` (a
  * connection sent more at once than its queue may hold would be dropped as
- * too slow). Fewer than asked for is not complete.
+ * too slow), but those said by a name `hidden` says the connection ignores.
+ * Fewer than asked for (ignored ones aside) is not complete.
  */
 export function eventsReply(
   ts: number,
@@ -76,31 +89,43 @@ export function eventsReply(
   replay: Replay,
   id: (seq: number) => string,
   maxBytes: number,
+  hidden?: (from: string) => boolean,
 ): string {
   const out: string[] = [];
   let bytes = 0;
+  let skipped = 0;
   for (let i = replay.lines.length - 1; i >= 0; i--) {
     const line = replay.lines[i];
     if (!line) continue;
-    const json = replayedJson(decoder.decode(line.bytes.subarray(line.start, line.end)), line.ts, id(line.seq));
+    const event = keptEvent(decoder.decode(line.bytes.subarray(line.start, line.end)));
+    if (hidden?.(event.from)) {
+      skipped++;
+      continue;
+    }
+    const json = wireJson(event, line.ts, id(line.seq), true);
     bytes += Buffer.byteLength(json) + 1;
     if (bytes > maxBytes) break;
     out.push(json);
   }
-  out.push(readyJson(ts, name, members, out.length, replay.complete && out.length === replay.lines.length));
+  out.push(readyJson(ts, name, members, out.length, replay.complete && out.length + skipped === replay.lines.length));
   return `${out.reverse().join("\n")}\n`;
 }
 
-/** A kept room line (`NAME: TEXT` or `** NAME ACTION`, as relayed) replayed as JSON. */
-export function replayedJson(line: string, ts: number, id: string): string {
+/** A kept room line (`NAME: TEXT` or `** NAME ACTION`, as relayed) as the event it was. */
+function keptEvent(line: string): Extract<ChatEvent, { type: "message" | "action" }> & { from: string } {
   if (line.startsWith(ACTION_PREFIX)) {
     const at = ACTION_PREFIX.length;
     const space = line.indexOf(" ", at);
     const from = space < 0 ? line.slice(at) : line.slice(at, space);
-    return wireJson({ type: "action", from, text: space < 0 ? "" : line.slice(space + 1) }, ts, id, true);
+    return { type: "action", from, text: space < 0 ? "" : line.slice(space + 1) };
   }
   const colon = line.indexOf(": ");
-  return wireJson({ type: "message", from: line.slice(0, colon), text: line.slice(colon + 2) }, ts, id, true);
+  return { type: "message", from: line.slice(0, colon), text: line.slice(colon + 2) };
+}
+
+/** A kept room line replayed as JSON. */
+export function replayedJson(line: string, ts: number, id: string): string {
+  return wireJson(keptEvent(line), ts, id, true);
 }
 
 const LF = 0x0a;

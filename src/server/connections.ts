@@ -125,7 +125,7 @@ export class Connections {
     const remote = conn.socket.remoteAddress ?? "";
     const address = remote ? plainAddress(remote) : "";
     const fromAddress = address ? (this.perAddress.get(address) ?? 0) : 0;
-    const why = admissionRefusal(this.options.rules, remote, this.admitted.size, this.closing, fromAddress);
+    const why = admissionRefusal(this.options.rules, remote, this.admitted.size, this.closing, fromAddress) ?? this.mode.refusal(address);
     if (why) {
       this.refuse(conn);
       this.options.status(`refused ${conn.peer}: ${why}`);

@@ -1,6 +1,6 @@
-/** Parsers for human-friendly durations (`90`, `500ms`, `30s`, `5m`, `1h`), sizes (`4096`, `64k`, `1m`) and rates (`5/1s`). */
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Parsers for human-friendly durations (`90`, `500ms`, `30s`, `5m`, `1h`, `7d`), sizes (`4096`, `64k`, `1m`) and rates (`5/1s`). */
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Milliseconds, or null when the text is not a duration. A bare number is seconds. */
 export function parseDuration(text: string): number | null {
@@ -56,4 +56,23 @@ export function formatDuration(ms: number): string {
 /** `5/1s`: a rate as `parseRate` reads it. */
 export function formatRate(rate: { lines: number; periodMs: number }): string {
   return `${rate.lines}/${formatDuration(rate.periodMs)}`;
+}
+
+/** A span of time for people, in its two largest units: `40s`, `12m 3s`, `2h 5m`, `3d 2h`. */
+export function humanDuration(ms: number): string {
+  const units: [string, number][] = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ];
+  let rest = Math.max(0, Math.floor(ms / 1000) * 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${count}${unit}`);
+    if (parts.length === 2) break;
+  }
+  return parts.filter((p) => !p.startsWith("0")).join(" ") || "0s";
 }

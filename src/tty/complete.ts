@@ -6,7 +6,21 @@
 import type { RoomLink } from "../room-link.ts";
 import type { Completion } from "./editor.ts";
 
-export const COMMANDS = ["/help", "/me", "/msg", "/nick", "/quit", "/who"] as const;
+/** A member's commands (the console's own are not a client's to complete). */
+export const COMMANDS = [
+  "/away",
+  "/back",
+  "/help",
+  "/ignore",
+  "/me",
+  "/msg",
+  "/nick",
+  "/quit",
+  "/topic",
+  "/unignore",
+  "/who",
+  "/whois",
+] as const;
 
 interface Cycle {
   start: number;
