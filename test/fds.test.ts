@@ -267,7 +267,7 @@ describe.skipIf(process.platform !== "linux")("out of descriptors: ulimit -n 256
       }
       const open = () => conns.filter((c) => c.closedAt === null);
       // Every connection admitted, refused (and closed) or reset while accepting was stopped.
-      await until(() => open().length === maxClients, "the connections to settle", 10_000).catch(() => {
+      await until(() => open().length === maxClients, "the connections to settle", 30_000).catch(() => {
         throw new Error(`${open().length} of ${conns.length} connections open, not ${maxClients}; the server said: ${stderr.slice(-400)}`);
       });
       expect(open().every((c) => c.text.startsWith("* welcome"))).toBe(true);
