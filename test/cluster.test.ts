@@ -4,6 +4,7 @@
  * is a process, so that it can be killed, stopped and restarted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Op, wireGroups } from "../src/cluster/publisher.ts";
 import { testClient, testMember } from "./fixture.ts";
 import { type Cli, cliServer, type RawClient, runToEnd, until } from "./helpers.ts";
 import { freePort, TestRedis } from "./redis.ts";
@@ -28,6 +29,35 @@ function node(room: string, name: string, extra: string[] = []): Promise<Node> {
 
 const newRoom = () => `r${++rooms}-${process.pid}`;
 const said = (c: RawClient, marker: string) => c.lines.filter((l) => l.includes(marker));
+
+describe("a batch on the wire", () => {
+  const op = (kind: Op["op"], a: string, s: number, x = ""): Op => ({ op: kind, a, b: "", s, x });
+  test("a member's messages in a row share an entry; anything else stands alone", () => {
+    const ops = [
+      op("message", "alice", 1, "one"),
+      op("message", "alice", 1, "two"),
+      op("action", "alice", 1, "waves"),
+      op("message", "alice", 1, "three"),
+      op("message", "bob", 2, "hi"),
+      op("message", "bob", 2, "there"),
+      op("join", "carol", 3),
+      op("message", "bob", 2, "again"),
+    ];
+    expect(wireGroups(ops).map((g) => g.map((o) => o.x || o.op))).toEqual([
+      ["one", "two"],
+      ["waves"],
+      ["three"],
+      ["hi", "there"],
+      ["join"],
+      ["again"],
+    ]);
+  });
+
+  test("at most 64 lines an entry", () => {
+    const ops = Array.from({ length: 150 }, (_, i) => op("message", "alice", 1, `l${i}`));
+    expect(wireGroups(ops).map((g) => g.length)).toEqual([64, 64, 22]);
+  });
+});
 
 describe("one room over several servers", () => {
   test("a line said on one server reaches the members on the others, both ways, once", async () => {

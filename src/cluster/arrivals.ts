@@ -102,17 +102,25 @@ export class Arrivals {
     this.at.delivery.broadcast({ type: "leave", name: e.f, reason: e.x as LeaveReason, message: e.m || undefined, node: e.n });
   }
 
+  /** An entry's lines (one, or a member's lines in a row), each once. */
   private roomLine(e: Entry, sender: Member | undefined): void {
-    const u = Number(e.u);
+    const ts = idTime(e.id);
+    const texts = e.c ? e.x.split("\n") : [e.x];
+    texts.forEach((text, i) => {
+      this.oneLine(e, Number(e.o) + i, Number(e.u) + i, text, ts, sender);
+    });
+  }
+
+  private oneLine(e: Entry, seq: number, u: number, text: string, ts: number, sender: Member | undefined): void {
     if (e.B && u <= (this.lastLine.get(e.B) ?? 0)) return;
     if (e.B) this.lastLine.set(e.B, u);
-    const seq = Number(e.o);
     const missed = this.at.kept.last > 0 ? seq - this.at.kept.last - 1 : 0;
     if (missed > 0)
       this.at.delivery.broadcast({ type: "notice", text: `${missed} lines of the room were missed here (this server fell behind)` });
-    const event: ChatEvent = e.t === "action" ? { type: "action", from: e.f, text: e.x } : { type: "message", from: e.f, text: e.x };
-    const ts = idTime(e.id);
-    this.at.kept.at(seq, encoder.encode(`${eventLine(event)}\n`), sender?.serial ?? -1, ts);
-    this.at.delivery.broadcast(event, sender, { seq, ts, id: this.at.kept.id(seq) });
+    const event: ChatEvent = e.t === "action" ? { type: "action", from: e.f, text } : { type: "message", from: e.f, text };
+    const line = eventLine(event);
+    this.at.kept.at(seq, encoder.encode(`${line}\n`), sender?.serial ?? -1, ts);
+    // The id is made only for members that take JSON.
+    this.at.delivery.broadcast(event, sender, { seq, ts, id: this.at.delivery.json ? this.at.kept.id(seq) : undefined });
   }
 }

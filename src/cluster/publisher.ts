@@ -54,6 +54,29 @@ const BATCH_OPS = 256;
 export const PUBLISH_HIGH = 8192;
 const PUBLISH_LOW = 2048;
 
+/**
+ * How a batch's operations go on the wire: each alone, except a member's
+ * messages in a row, which go together (a burst of lines is a few stream
+ * entries, not one per line; each keeps its own number and place).
+ */
+export function wireGroups(ops: readonly Op[]): Op[][] {
+  const groups: Op[][] = [];
+  let run: Op[] | null = null;
+  for (const op of ops) {
+    const head = run?.[0];
+    if (run && head && op.op === "message" && head.op === "message" && op.s === head.s && op.a === head.a && run.length < LINES_PER_ENTRY) {
+      run.push(op);
+      continue;
+    }
+    run = [op];
+    groups.push(run);
+  }
+  return groups;
+}
+
+/** Lines in one stream entry at most. */
+const LINES_PER_ENTRY = 64;
+
 export interface PublisherContext {
   keys: RoomKeys;
   boot: string;
@@ -156,7 +179,12 @@ export class Publisher {
     const batch = { seq: ++this.seq, ops };
     const { keys } = this.ctx;
     const args = [this.ctx.node(), this.ctx.boot, String(batch.seq), this.ctx.maxlen, keys.prefix];
-    for (const op of ops) args.push(op.op, op.a, op.b, String(op.s), op.x, op.y ?? "");
+    for (const group of wireGroups(ops)) {
+      const op = group[0] as Op;
+      if (group.length === 1) args.push(op.op, op.a, op.b, String(op.s), op.x, op.y ?? "");
+      // A member's lines in a row: one stream entry (`lines`), their texts one per line, numbered from its first.
+      else args.push("lines", op.a, op.b, String(op.s), group.map((line) => line.x).join("\n"), String(group.length));
+    }
     const sent = scripts.ops
       .run(link, [keys.log, keys.meta, keys.names, keys.boots, pubKey(keys, this.ctx.boot), keys.info, keys.bans], args)
       .then(
@@ -169,8 +197,8 @@ export class Publisher {
 
   private settle(batch: Batch, reply: Reply | undefined): void {
     const results = Array.isArray(reply) ? reply : [];
-    batch.ops.forEach((op, i) => {
-      op.done?.(results[i]);
+    wireGroups(batch.ops).forEach((group, i) => {
+      for (const op of group) op.done?.(results[i]);
     });
     this.count(-batch.ops.length);
   }

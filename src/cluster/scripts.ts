@@ -51,6 +51,10 @@ for i = 6, #ARGV, 6 do
   if op == 'message' or op == 'action' then
     r = redis.call('HINCRBY', meta, 'seq', 1)
     add(op, a, x, s, 'o', r, 'u', b, 'B', boot)
+  elseif op == 'lines' then
+    local n = tonumber(y)
+    r = redis.call('HINCRBY', meta, 'seq', n) - n + 1
+    add('message', a, x, s, 'o', r, 'u', b, 'B', boot, 'c', y)
   elseif op == 'claim' then
     r = redis.call('HSETNX', names, la, node .. '\\t' .. s .. '\\t0\\t' .. a)
   elseif op == 'join' then

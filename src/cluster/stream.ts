@@ -16,13 +16,15 @@ export interface Entry {
   to: string;
   B: string;
   u: string;
+  /** Lines in the entry (a member's lines in a row share one): "" is one. */
+  c: string;
   m: string;
 }
 
-const FIELDS = new Set(["t", "f", "x", "n", "s", "q", "o", "k", "to", "B", "u", "m"]);
+const FIELDS = new Set(["t", "f", "x", "n", "s", "q", "o", "k", "to", "B", "u", "c", "m"]);
 
 function entry(id: string, fields: readonly unknown[]): Entry {
-  const e: Entry = { id, t: "", f: "", x: "", n: "", s: "", q: "", o: "", k: "", to: "", B: "", u: "", m: "" };
+  const e: Entry = { id, t: "", f: "", x: "", n: "", s: "", q: "", o: "", k: "", to: "", B: "", u: "", c: "", m: "" };
   const record = e as unknown as Record<string, string>;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const key = String(fields[i]);

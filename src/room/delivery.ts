@@ -44,6 +44,11 @@ export class Delivery {
     private readonly ignores: Ignores,
   ) {}
 
+  /** Some member takes JSON events (a room line's id is needed). */
+  get json(): boolean {
+    return this.jsonMembers > 0;
+  }
+
   /**
    * An event for every member but `except` (and, for a room line, those
    * that ignore its sender); a room line comes with its stamp. Joins and
