@@ -18,6 +18,7 @@ import { SHUTDOWN_GRACE_MS } from "../src/defaults.ts";
 import { crowd, MiB, nonReaders, Pattern, Peer, randomBytes, resets, roomMember, ServerProcess, waitFor } from "./load.ts";
 import { commandFlood, EVENTS_JSON, rateFlood, WHO } from "./rate-cases.ts";
 import { crowdStorm } from "./storm-cases.ts";
+import { stalledHandshakes, tlsArgs, welcomed } from "./tls-cases.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BINARY = join(ROOT, "dist/chat");
@@ -40,6 +41,8 @@ interface Case {
   args?: string[];
   /** Run the server under `ulimit -n fdLimit`. */
   fdLimit?: number;
+  /** The server speaks TLS: the probes do too. */
+  tls?: boolean;
   /** The case stops the server itself (SIGTERM): no probe after it. */
   stops?: boolean;
   run(server: ServerProcess): Promise<Outcome>;
@@ -179,7 +182,12 @@ async function manyClients(server: ServerProcess, mode: Case["mode"], count: num
   };
 }
 
-async function probe(server: ServerProcess, mode: Case["mode"]): Promise<boolean> {
+async function probe(server: ServerProcess, mode: Case["mode"], tls = false): Promise<boolean> {
+  if (tls)
+    return welcomed(server.port).then(
+      () => true,
+      () => false,
+    );
   const peer = await Peer.connect(server.port, { keepLines: true });
   try {
     await peer.write("probe\n");
@@ -317,6 +325,13 @@ const CASES: Case[] = [
   { name: "random binary blobs", mode: "oneway", run: (s) => randomBlobs(s, "oneway") },
   { name: "2,000 /who from one member", mode: "twoway", run: (s) => commandFlood(s, WHO_ROOM, WHO) },
   {
+    name: "10,000 stalled TLS handshakes",
+    mode: "twoway",
+    args: ["--max-clients", "12000", ...tlsArgs()],
+    tls: true,
+    run: (s) => stalledHandshakes(s, Number(process.env.CHAT_STALLED ?? 10_000)),
+  },
+  {
     name: "10,000 joining, then closing at once",
     mode: "twoway",
     args: ["--max-clients", "10100"],
@@ -347,7 +362,7 @@ interface Row {
 async function runCase(c: Case): Promise<Row> {
   const server = await ServerProcess.start(BINARY, ["--mode", c.mode, ...(c.args ?? [])], { fdLimit: c.fdLimit });
   const baseline = server.memory("VmRSS");
-  const warm = await probe(server, c.mode);
+  const warm = await probe(server, c.mode, c.tls);
   await Bun.sleep(200);
   const fds = server.fds();
   let outcome: Outcome;
@@ -363,7 +378,7 @@ async function runCase(c: Case): Promise<Row> {
     const detail = code === 0 ? outcome.detail : `${outcome.detail}; exit code ${code}`;
     return { name: c.name, mode: c.mode, baseline, peak, ok: warm && outcome.ok && code === 0 && peak < RSS_TARGET, detail };
   }
-  const alive = warm && (await probe(server, c.mode));
+  const alive = warm && (await probe(server, c.mode, c.tls));
   const released = await waitFor(() => server.fds() <= fds, "the server's sockets to close", 30_000).then(
     () => true,
     () => false,
