@@ -313,6 +313,11 @@ const bigRoomArgs = (server: Server) => [
   String(BIG_SETTLE_MS),
 ];
 
+/** A run's figures on stderr as it ends (recorded runs only): the spread over runs. */
+function progress(text: string): void {
+  if (recording) console.error(`bench:   ${text}`);
+}
+
 /** Lines other than the measured ones (joins, a crowd's summary) that reached receivers while the lines were measured. */
 function unsettled(peer: string, fields: Fields): void {
   const other = num(fields, "other_lines");
@@ -327,6 +332,7 @@ const bigRoomCases: Case[] = [
     note(peer, "big.paced.p99", num(paced, "p99_us"));
     note(peer, "big.paced.cpu", num(paced, "server_cpu_pct"));
     note(peer, "big.paced.client", num(paced, "client_cpu_pct"));
+    progress(`${peer}: paced p99 ${paced.p99_us} µs, server CPU ${paced.server_cpu_pct} %, load generator ${paced.client_cpu_pct} %`);
     integrity(peer, paced, ROOM_CHECKS, "big.");
     unsettled(peer, paced);
   },
@@ -337,6 +343,7 @@ const bigRoomCases: Case[] = [
     note(peer, "big.burst.cpu", num(burst, "server_cpu_pct"));
     note(peer, "big.burst.cpus", num(burst, "server_cpu_s") * 1000);
     note(peer, "big.burst.client", num(burst, "client_cpu_pct"));
+    progress(`${peer}: burst ${burst.seconds} s, server CPU ${burst.server_cpu_s} s, load generator ${burst.client_cpu_pct} %`);
     integrity(peer, burst, ROOM_CHECKS, "big.");
     unsettled(peer, burst);
   },
