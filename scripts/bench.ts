@@ -19,6 +19,10 @@
  * the same algorithm in C (scripts/bench-print.c, checked to give the same
  * output), next to what 0.8× the bare Bun echo's stream would leave for it.
  *
+ * `room1000` runs the room's servers with 1,000 receivers (200 lines/s
+ * paced, a burst of 5,000 lines), fresh and warmed by `--warmup` passes, the
+ * room's welcome traffic settled before the first measured line.
+ *
  * `cluster` (needs redis-server) spreads a room of 300 receivers round-robin
  * over 3 chat servers sharing one Redis, beside the bare Bun relay over Redis
  * pub/sub on 3 servers and chat on one server alone (scripts/bench-peers/
