@@ -47,7 +47,8 @@
 #define FINE_US 10000             /* latency histogram: 1 us buckets up to 10 ms, */
 #define COARSE_US 100             /* then 100 us buckets up to 10 s */
 #define HIST_BUCKETS (FINE_US + 10000000 / COARSE_US)
-#define CONNECT_BATCH 64          /* connects issued between short pauses: listen backlogs are small */
+#define CONNECT_BATCH 64          /* connects issued at once, then waited for: listen backlogs are small */
+#define CONNECT_PAUSE_US 2000     /* between batches: time for the server to accept the last one */
 #define DRAIN_SECONDS 3.0
 #define SYNC_SECONDS 10.0
 #define IDLE_AFTER_SEND 3.0       /* fanout: give up this long after the last delivery */
@@ -167,41 +168,54 @@ static void raise_nofile(int need) {
 }
 
 /*
- * Non-blocking connects to 127.0.0.1, paced; connection i goes to port_of(i)
- * (`port`, or with --ports receiver i to ports[i % nports] and the sender to
- * the first). Returns once all are established or failed.
+ * Non-blocking connects to 127.0.0.1 in batches of CONNECT_BATCH: a batch is
+ * opened, then waited for (every handshake done or failed), then a short
+ * pause lets the server accept it before the next. Thousands of connects at
+ * once overflow the listen backlog (Bun's: 512), and a connection whose SYN
+ * is dropped waits a second for TCP's retry. Connection i goes to
+ * port_of(i) (`port`, or with --ports receiver i to ports[i % nports] and
+ * the sender to the first). Returns how many failed or were not established
+ * by `deadline`.
  */
 static int connect_all(int *fds, int n, double deadline, int (*port_of)(int)) {
   struct sockaddr_in sa = {.sin_family = AF_INET};
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int failed = 0;
-  for (int i = 0; i < n; i++) {
-    sa.sin_port = htons((uint16_t)port_of(i));
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("socket");
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) die("connect");
-    fds[i] = fd;
-    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
-    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-    if (i % CONNECT_BATCH == CONNECT_BATCH - 1) usleep(500);
-  }
-  int pending = n;
+  unsigned char *done = calloc((size_t)n, 1);
+  if (!done) die("calloc");
+  int settled = 0, failed = 0;
   struct epoll_event evs[256];
-  while (pending > 0 && now() < deadline) {
-    int k = epoll_wait(ep, evs, 256, 100);
-    for (int j = 0; j < k; j++) {
-      int i = (int)evs[j].data.u32, err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err) failed++;
-      struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-      epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev);
-      pending--;
+  for (int first = 0; first < n; first += CONNECT_BATCH) {
+    int last = first + CONNECT_BATCH < n ? first + CONNECT_BATCH : n;
+    for (int i = first; i < last; i++) {
+      sa.sin_port = htons((uint16_t)port_of(i));
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      if (fd < 0) die("socket");
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) die("connect");
+      fds[i] = fd;
+      struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
+      epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
+    /* Established connections already watched for reading (a server's greeting) are left for later: `done`. */
+    while (settled < last && now() < deadline) {
+      int k = epoll_wait(ep, evs, 256, 100);
+      for (int j = 0; j < k; j++) {
+        int i = (int)evs[j].data.u32, err = 0;
+        if (done[i]) continue;
+        done[i] = 1;
+        socklen_t len = sizeof err;
+        getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) failed++;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev);
+        settled++;
+      }
+    }
+    if (last < n) usleep(CONNECT_PAUSE_US);
   }
-  return failed + pending;
+  free(done);
+  return failed + (n - settled);
 }
 
 static int the_port(int index) {
@@ -499,7 +513,9 @@ static int run_fanout(void) {
   raise_nofile(n + 64);
   int *fds = calloc((size_t)n, sizeof *fds);
   Reader *rs = calloc((size_t)n, sizeof *rs);
-  int connect_failures = connect_all(fds, n, now() + 10, fanout_port);
+  double connect_start = now();
+  int connect_failures = connect_all(fds, n, connect_start + 10, fanout_port);
+  double connect_s = now() - connect_start;
   rs[sender].is_sender = 1;
   for (int i = 0; i < n; i++) send_hello(fds[i], i);
   /* Sync: until every receiver has seen one of the sender's lines, the server may not count it in. */
@@ -515,6 +531,7 @@ static int run_fanout(void) {
   }
   int unsynced = 0;
   for (int i = 0; i < receivers; i++) unsynced += !rs[i].synced;
+  double sync_s = now() - connect_start - connect_s;
   /* Settle: until no line but the measured ones has arrived for settle_ms. */
   double settle_start = now(), settle_end = settle_start + SYNC_SECONDS;
   last_other = settle_start;
@@ -555,11 +572,11 @@ static int run_fanout(void) {
   uint64_t expected = (uint64_t)sent * (uint64_t)receivers;
   printf("mode=fanout servers=%d receivers=%d lines_sent=%d rate=%d deliveries=%llu lost=%llu duplicated=%llu reordered=%llu "
          "corrupt=%llu p50_us=%.0f p99_us=%.0f seconds=%.3f deliveries_per_s=%.0f unsynced=%d connect_failures=%d "
-         "other_lines=%llu self_echoes=%llu settle_s=%.3f client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f other_cpu_pct=%.0f\n",
+         "other_lines=%llu self_echoes=%llu connect_s=%.3f sync_s=%.3f settle_s=%.3f client_cpu_pct=%.0f server_cpu_pct=%.0f server_cpu_s=%.3f other_cpu_pct=%.0f\n",
          nports ? nports : 1, receivers, sent, rate, (unsigned long long)deliveries, (unsigned long long)(expected - deliveries),
          (unsigned long long)duplicated, (unsigned long long)reordered, (unsigned long long)corrupt, percentile(0.5),
          percentile(0.99), elapsed, elapsed > 0 ? deliveries / elapsed : 0, unsynced, connect_failures,
-         (unsigned long long)other_lines, (unsigned long long)self_echoes, settled, 100 * cpu / wall, 100 * srv / wall, srv, 100 * other / wall);
+         (unsigned long long)other_lines, (unsigned long long)self_echoes, connect_s, sync_s, settled, 100 * cpu / wall, 100 * srv / wall, srv, 100 * other / wall);
   return 0;
 }
 

@@ -7,7 +7,7 @@
  * table of absolute figures and ratios. 127.0.0.1 only; every run is
  * bounded; about three minutes with the defaults.
  *
- *   bun run bench [--runs 3] [--seconds 3] [--warmup 1] [--stdout FILE] [--only echo,room,cluster,idle,start,print] [--baseline FILE]
+ *   bun run bench [--runs 3] [--seconds 3] [--warmup 1] [--stdout FILE] [--only echo,room,room1000,cluster,idle,start,print] [--baseline FILE]
  *
  * The echo cases run chat with its stdout /dev/null (it then prints
  * nothing) and, for the streams, chat printing to a regular file beside
@@ -18,6 +18,10 @@
  * `print` times chat's sanitiser on random binary lines in-process beside
  * the same algorithm in C (scripts/bench-print.c, checked to give the same
  * output), next to what 0.8× the bare Bun echo's stream would leave for it.
+ *
+ * `room1000` runs the room's servers with 1,000 receivers (200 lines/s
+ * paced, a burst of 5,000 lines), fresh and warmed by `--warmup` passes, the
+ * room's welcome traffic settled before the first measured line.
  *
  * `cluster` (needs redis-server) spreads a room of 300 receivers round-robin
  * over 3 chat servers sharing one Redis, beside the bare Bun relay over Redis
@@ -76,7 +80,7 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     stdout: { type: "string" },
-    only: { type: "string", default: "echo,room,cluster,idle,start,print" },
+    only: { type: "string", default: "echo,room,room1000,cluster,idle,start,print" },
     /** Another chat binary (an earlier build) run beside this one, interleaved: a before/after table. */
     baseline: { type: "string" },
   },
@@ -163,11 +167,12 @@ async function load(args: string[], seconds: number, onLine?: (line: string) => 
   return fields;
 }
 
-function integrity(peer: string, fields: Fields, keys: string[]): void {
+/** Notes each check under `prefix` + its name; any above 0 is a problem. */
+function integrity(peer: string, fields: Fields, keys: string[], prefix = ""): void {
   for (const key of keys) {
     const value = num(fields, key);
-    if (value > 0) problems.push(`${peer}: ${key}=${value}`);
-    note(peer, key, value);
+    if (value > 0) problems.push(`${peer}: ${prefix}${key}=${value}`);
+    note(peer, `${prefix}${key}`, value);
   }
 }
 
@@ -280,6 +285,75 @@ const roomCases: Case[] = [
 ];
 
 /**
+ * The big room (`--only room1000`): the same two servers with 1,000
+ * receivers, paced at BIG_RATE lines/s and a burst of BIG_BURST_LINES, on
+ * fresh servers warmed by `--warmup` unrecorded passes. The load generator
+ * connects in batches (a thousand connects at once overflow the listen
+ * backlog), and the first measured line waits until no other line has
+ * reached a receiver for BIG_SETTLE_MS: the bare relay passes every
+ * receiver's `/nick` to all the others (a million deliveries) and chat
+ * announces the first joins one by one and the rest as one `* N people
+ * joined` line up to about 1.1 s after the first joins it counted (see
+ * src/room/crowd.ts): that traffic is over before the lines are measured.
+ * After each run the server is left to go quiet: the thousand receivers
+ * leaving are announced, and that work is not the next run's.
+ */
+const BIG_RECEIVERS = 1000;
+const BIG_RATE = 200;
+const BIG_PACED_LINES = 1000;
+const BIG_BURST_LINES = 5000;
+const BIG_SETTLE_MS = 1500;
+
+const bigRoomArgs = (server: Server) => [
+  "--port",
+  String(server.port),
+  "--server-pid",
+  String(server.pid),
+  "--receivers",
+  String(BIG_RECEIVERS),
+  "--hello",
+  ROOM_HELLO,
+  "--settle",
+  String(BIG_SETTLE_MS),
+];
+
+/** A run's figures on stderr as it ends (recorded runs only): the spread over runs. */
+function progress(text: string): void {
+  if (recording) console.error(`bench:   ${text}`);
+}
+
+/** Lines other than the measured ones (joins, a crowd's summary) that reached receivers while the lines were measured. */
+function unsettled(peer: string, fields: Fields): void {
+  const other = num(fields, "other_lines");
+  if (other > 0) problems.push(`${peer}: ${other} other lines reached the 1,000 receivers while lines were measured`);
+}
+
+const bigRoomCases: Case[] = [
+  async (peer, server) => {
+    const paced = await load(["fanout", ...bigRoomArgs(server), "--lines", String(BIG_PACED_LINES), "--rate", String(BIG_RATE)], 20);
+    await waitQuiet([server.pid]);
+    note(peer, "big.paced.p50", num(paced, "p50_us"));
+    note(peer, "big.paced.p99", num(paced, "p99_us"));
+    note(peer, "big.paced.cpu", num(paced, "server_cpu_pct"));
+    note(peer, "big.paced.client", num(paced, "client_cpu_pct"));
+    progress(`${peer}: paced p99 ${paced.p99_us} µs, server CPU ${paced.server_cpu_pct} %, load generator ${paced.client_cpu_pct} %`);
+    integrity(peer, paced, ROOM_CHECKS, "big.");
+    unsettled(peer, paced);
+  },
+  async (peer, server) => {
+    const burst = await load(["fanout", ...bigRoomArgs(server), "--lines", String(BIG_BURST_LINES), "--rate", "0"], 30);
+    await waitQuiet([server.pid]);
+    note(peer, "big.burst.s", num(burst, "seconds"));
+    note(peer, "big.burst.cpu", num(burst, "server_cpu_pct"));
+    note(peer, "big.burst.cpus", num(burst, "server_cpu_s") * 1000);
+    note(peer, "big.burst.client", num(burst, "client_cpu_pct"));
+    progress(`${peer}: burst ${burst.seconds} s, server CPU ${burst.server_cpu_s} s, load generator ${burst.client_cpu_pct} %`);
+    integrity(peer, burst, ROOM_CHECKS, "big.");
+    unsettled(peer, burst);
+  },
+];
+
+/**
  * A cluster run taken with more than this much other load on the machine (%
  * of a core, over its measured window) is run again, after a pause, up to
  * CLUSTER_ATTEMPTS times in all: a room over four processes on one core is
@@ -303,7 +377,7 @@ async function clusterRun(cluster: Cluster, lines: number, rate: number, seconds
   const args = clusterLoadArgs(cluster, lines, rate, ROOM_HELLO);
   for (let attempt = 1; ; attempt++) {
     const { fields, other } = await measure(args, seconds);
-    await waitQuiet(cluster);
+    await waitQuiet(cluster.pids);
     // Warm-up passes are not measured: never repeated.
     if (!recording) return fields;
     if (!(other > CLUSTER_OTHER_MAX) || attempt >= CLUSTER_ATTEMPTS) {
@@ -451,6 +525,7 @@ async function main(): Promise<void> {
   if (ONLY.has("echo")) await step("echo", () => interleaved(fromSpecs(echoPeers), echoCases, peakRss("echo.rss"), WARMUP));
   printing.remove();
   if (ONLY.has("room")) await step("room", () => interleaved(fromSpecs(roomPeers), roomCases, peakRss("room.rss")));
+  if (ONLY.has("room1000")) await step("room1000", () => interleaved(fromSpecs(roomPeers), bigRoomCases, peakRss("big.rss"), WARMUP));
   if (ONLY.has("cluster")) await step("cluster", clusterCase);
   if (ONLY.has("idle")) {
     await step("idle chat", () => idleCase("chat", echoPeers.chat as ServerSpec, "hi"));
@@ -459,7 +534,7 @@ async function main(): Promise<void> {
   }
   const get = (peer: string, metric: string) => median(figures[peer]?.[metric] ?? []);
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
-  if (["echo", "room", "idle", "start", "print"].some((name) => ONLY.has(name))) console.log(renderTable(get, sum));
+  if (["echo", "room", "room1000", "idle", "start", "print"].some((name) => ONLY.has(name))) console.log(renderTable(get, sum));
   if (ONLY.has("cluster") && REDIS_SERVER) console.log(`\n${renderClusterTable(get, sum)}`);
   if (opts.baseline)
     console.log(`\nBefore (${opts.baseline}) and after (${CHAT}), interleaved in the same runs:\n\n${renderBaseline(get, sum)}`);
@@ -479,7 +554,7 @@ function footer(elapsedMs: number): string {
   const lines = [
     "",
     `Medians of ${RUNS} run(s); ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
-    `Echo peers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case; printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
+    `Echo peers, the 1,000-receiver room's servers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case; printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
     ...notes,
     `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,
     problems.length === 0

@@ -133,17 +133,17 @@ const QUIET_SHARE = 0.05;
 const QUIET_MAX_MS = 5000;
 
 /**
- * Waits (at most QUIET_MAX_MS) until a setup's servers and Redis are quiet:
- * a room over several servers is still announcing the last run's receivers
- * leaving for a moment after the load generator is gone, and that work must
- * not fall into the next setup's run.
+ * Waits (at most QUIET_MAX_MS) until these processes (a setup's servers and
+ * Redis, or one server) are quiet: a room is still announcing the last run's
+ * receivers leaving for a moment after the load generator is gone, and that
+ * work must not fall into the next run.
  */
-export async function waitQuiet(cluster: Cluster): Promise<void> {
+export async function waitQuiet(pids: number[]): Promise<void> {
   const deadline = Date.now() + QUIET_MAX_MS;
-  let before = cpuNs(cluster.pids);
+  let before = cpuNs(pids);
   while (Date.now() < deadline) {
     await Bun.sleep(QUIET_WINDOW_MS);
-    const now = cpuNs(cluster.pids);
+    const now = cpuNs(pids);
     if (now - before < QUIET_SHARE * QUIET_WINDOW_MS * 1e6) return;
     before = now;
   }

@@ -106,6 +106,53 @@ const ROWS: Row[] = [
   },
   { label: "room: burst, server CPU %", metric: "burst.cpu", higher: false, room: true, client: "burst.client" },
   { label: "room: peak RSS, MiB", metric: "room.rss", higher: false, room: true, digits: 1 },
+  {
+    label: "room 1,000 receivers: 200 lines/s, p50 µs",
+    metric: "big.paced.p50",
+    higher: false,
+    room: true,
+    client: "big.paced.client",
+  },
+  {
+    label: "room 1,000 receivers: 200 lines/s, p99 µs",
+    metric: "big.paced.p99",
+    higher: false,
+    room: true,
+    client: "big.paced.client",
+  },
+  {
+    label: "room 1,000 receivers: 200 lines/s, server CPU %",
+    metric: "big.paced.cpu",
+    higher: false,
+    room: true,
+    client: "big.paced.client",
+  },
+  {
+    label: "room 1,000 receivers: burst of 5,000 lines, seconds",
+    metric: "big.burst.s",
+    higher: false,
+    room: true,
+    client: "big.burst.client",
+    targets: [{ vs: "bun", goal: 1.15, floor: 1.3 }],
+    digits: 3,
+  },
+  {
+    label: "room 1,000 receivers: burst, server CPU ms",
+    metric: "big.burst.cpus",
+    higher: false,
+    room: true,
+    client: "big.burst.client",
+    targets: [{ vs: "bun", goal: 1.5, floor: 2 }],
+  },
+  { label: "room 1,000 receivers: burst, server CPU %", metric: "big.burst.cpu", higher: false, room: true, client: "big.burst.client" },
+  {
+    label: "room 1,000 receivers: peak RSS, MiB",
+    metric: "big.rss",
+    higher: false,
+    room: true,
+    targets: [{ vs: "bun", goal: 1.5, floor: 2 }],
+    digits: 1,
+  },
   { label: "10,000 idle conns (echo mode): set-up s", metric: "idle.s", higher: false, targets: [{ vs: "abs", goal: 5 }], digits: 2 },
   { label: "10,000 idle conns (echo mode): RSS MiB", metric: "idle.rss", higher: false, targets: [{ vs: "abs", goal: 150 }], digits: 1 },
   { label: "start to listening, ms", metric: "start.ms", higher: false, targets: [{ vs: "abs", goal: 30 }], digits: 1 },
@@ -153,8 +200,11 @@ export function renderTable(get: Get, sum: Sum): string {
     const peer = (vs: Exclude<Target["vs"], "abs">) => (vs === "bun" ? bun : vs === "node" ? node : get(vs, row.metric));
     lines.push(`| ${row.label} | ${cells.join(" | ")} | ${ratio(chat, bun)} | ${ratio(chat, node)} | ${verdict(row, chat, peer)} |`);
   }
-  const lost = (peer: string) => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, k))).join("/");
+  const lost = (peer: string, prefix = "") => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, `${prefix}${k}`))).join("/");
   lines.push(`| room: lost/duplicated/reordered (all runs) | ${lost("chat-room")} | ${lost("bun-room")} | – | | | 0/0/0 |`);
+  lines.push(
+    `| room 1,000 receivers: lost/duplicated/reordered (all runs) | ${lost("chat-room", "big.")} | ${lost("bun-room", "big.")} | – | | | 0/0/0 |`,
+  );
   const room = (metric: string, digits: number) => format(get("chat-room", metric), digits);
   lines.push(
     `| 10,000 idle conns in a room (chat, default mode): set-up s / RSS MiB / peak MiB | ${room("idle.s", 2)} / ${room("idle.rss", 0)} / ${room("idle.peak", 0)} | | | | | each join is announced to everyone: n² notices |`,
