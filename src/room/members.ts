@@ -116,9 +116,9 @@ export class Members implements Iterable<Member> {
     return this.byName.get(nameKey(name));
   }
 
-  /** A newcomer, under a guest name until it picks one. */
-  add(conn: Conn, textFrom: number): Member {
-    let name = this.nextGuest();
+  /** A newcomer, under a guest name until it picks one (or, moving in from another room, under its `name`). */
+  add(conn: Conn, textFrom: number, wanted = this.nextGuest()): Member {
+    let name = wanted;
     while (name === undefined || this.byName.has(nameKey(name))) name = `guest-${++this.guests}`;
     const m = this.make(name, conn, conn.peer, textFrom);
     this.byName.set(nameKey(name), m);
@@ -131,6 +131,16 @@ export class Members implements Iterable<Member> {
     if (m.joinTimer) clearTimeout(m.joinTimer);
     m.joinTimer = null;
     if (this.byName.get(nameKey(m.name)) === m) this.byName.delete(nameKey(m.name));
+    this.sorted = null;
+  }
+
+  /** The console comes into this room (`present`, under `name`) or leaves it: it is listed and found only where it is. */
+  placeConsole(present: boolean, name = this.console.name): void {
+    const c = this.console;
+    if (this.byName.get(nameKey(c.name)) === c) this.byName.delete(nameKey(c.name));
+    c.name = name;
+    c.prefix = linePrefix(`${name}: `);
+    if (present) this.byName.set(nameKey(name), c);
     this.sorted = null;
   }
 
