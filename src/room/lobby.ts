@@ -6,8 +6,8 @@
  * lobby only routes each connection to the room it is in and answers what
  * spans rooms: names (unique on the whole server), `/msg`, bans, `/rooms`.
  *
- * In a cluster (`--redis`) the server serves its one cluster room: `/join`
- * is refused (a room per cluster room is not built yet).
+ * In a cluster (`--redis`) the server serves its one cluster room (`--room`):
+ * `/join` of another is refused (a room per cluster room is not built yet).
  */
 import { roomProblem } from "../cluster/keys.ts";
 import type { Cluster } from "../cluster/presence.ts";
@@ -47,7 +47,9 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   ) {
     this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub);
     this.main.lobby = this;
-    this.byKey.set(MAIN_ROOM, this.main);
+    // In a cluster, the server's room is the cluster's (`--room`, main by default).
+    this.main.roomName = cluster?.room ?? MAIN_ROOM;
+    this.byKey.set(nameKey(this.main.roomName), this.main);
     this.consoleRoom = this.main;
   }
 
@@ -135,10 +137,10 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     const key = nameKey(name);
     const problem = roomProblem(name);
     const here = this.byKey.get(key) === from;
-    if (this.cluster && key !== MAIN_ROOM)
-      from.tell(m, { type: "error", text: "rooms other than main are not available in a cluster yet" });
-    else if (problem) from.tell(m, { type: "error", text: `invalid room: ${problem}` });
+    const main = this.main.roomName;
+    if (problem) from.tell(m, { type: "error", text: `invalid room: ${problem}` });
     else if (here) from.tell(m, { type: "error", text: `you are already in ${name}` });
+    else if (this.cluster) from.tell(m, { type: "error", text: `rooms other than ${main} are not available in a cluster yet` });
     else if (!m.conn) this.moveConsole(this.consoleRoom, this.room(name), m.name);
     else {
       // The lines it sent after `/join` are held, then go to the new room with it.
@@ -149,9 +151,10 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   }
 
   rooms(from: RoomActions, m: Member): void {
+    const first = this.main.roomName;
     const rooms = [...this.byKey.values()]
       .map((r) => ({ name: r.roomName, members: r.names().length }))
-      .sort((a, b) => (a.name === MAIN_ROOM ? -1 : b.name === MAIN_ROOM ? 1 : a.name.localeCompare(b.name)));
+      .sort((a, b) => (a.name === first ? -1 : b.name === first ? 1 : a.name.localeCompare(b.name)));
     const list = rooms.map((r) => `${r.name} (${r.members})`).join(", ");
     const where = this.where(m);
     const text = `${rooms.length} ${rooms.length === 1 ? "room" : "rooms"}: ${list}; you are in ${where} (/join NAME to move)`;
@@ -166,7 +169,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   /** The room `m` is in. */
   private where(m: Member): string {
     if (!m.conn) return this.consoleRoom.roomName;
-    return this.seats.get(m.conn)?.room.roomName ?? MAIN_ROOM;
+    return this.seats.get(m.conn)?.room.roomName ?? this.main.roomName;
   }
 
   /** The room called `name`, made when it is not there. */
