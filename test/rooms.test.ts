@@ -164,4 +164,17 @@ describe("rooms", () => {
     const left = s.events.find((e) => e.type === "leave" && e.name === "bob");
     expect(left).toMatchObject({ reason: "moved", message: "ops" });
   });
+
+  test("a move does not refill the mover's --rate-limit", async () => {
+    await using s = await testServer({ rateLimit: { lines: 3, periodMs: 3000 } });
+    using alice = await testMember(s.port, "alice");
+    using bob = await testMember(s.port, "bob");
+    await join(bob, "ops");
+    const sent = Date.now();
+    await alice.write("a\nb\n/join ops\nc\nd\n");
+    await alice.waitLine(/^\* you are in room ops now/);
+    await bob.waitLine("alice: d", 5000);
+    // a, b and c spent the burst (two of it before the move); d waits for a token (one a second).
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(700);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import type { LineInput } from "../modes/input.ts";
 import { plainAddress } from "../net/address.ts";
+import type { TokenBucket } from "../net/bucket.ts";
 import type { Conn } from "../net/conn.ts";
 import { type LinePrefix, linePrefix } from "../text/plain-lines.ts";
 import { nameKey } from "./names.ts";
@@ -47,8 +48,16 @@ export interface Member {
   muted: boolean;
   /** The names it ignores, by name key (see Ignores), or null for none. */
   ignoring: Map<string, string> | null;
+  /** Its rate limits' buckets (rate.ts), kept when it moves to another room; null until its input is made. */
+  buckets: RateBuckets | null;
   /** Its last words: `/quit TEXT`, or why it was kicked or banned ("" for none). */
   parting: string;
+}
+
+/** A member's buckets: the lines it says (`--rate-limit`) and its commands. */
+export interface RateBuckets {
+  lines: TokenBucket | null;
+  commands: TokenBucket;
 }
 
 /** A member may rename this many times at once, then once a second: each rename reaches everyone. */
@@ -195,6 +204,7 @@ export class Members implements Iterable<Member> {
       away: null,
       muted: false,
       ignoring: null,
+      buckets: null,
       parting: "",
     };
   }

@@ -75,7 +75,7 @@ function greet(room: Room, m: Member): void {
   if (room.hub.topic) room.tell(m, topicEvent(room.hub.topic, true));
 }
 
-/** What a member keeps when it moves: its rename and change limits, since when it is here, away, mute. */
+/** What a member keeps when it moves: its rate, rename and change limits, since when it is here, away, mute. */
 function carryOver(from: Member, to: Member): void {
   to.renames = from.renames;
   to.renamesAt = from.renamesAt;
@@ -84,4 +84,5 @@ function carryOver(from: Member, to: Member): void {
   to.spokeAt = from.spokeAt;
   to.away = from.away;
   to.muted = from.muted;
+  to.buckets = from.buckets;
 }
