@@ -5,7 +5,7 @@
  * announced in both rooms, names are unique server-wide, `/msg` crosses rooms.
  */
 import { describe, expect, test } from "bun:test";
-import { testMember, testServer } from "./fixture.ts";
+import { testClient, testMember, testServer } from "./fixture.ts";
 import { type RawClient, until } from "./helpers.ts";
 
 /** `c` joins `room` and has been told it is there (rooms are named as first joined, found regardless of case). */
@@ -176,5 +176,13 @@ describe("rooms", () => {
     await bob.waitLine("alice: d", 5000);
     // a, b and c spent the burst (two of it before the move); d waits for a token (one a second).
     expect(Date.now() - sent).toBeGreaterThanOrEqual(700);
+  });
+
+  test("a newcomer's guest name is not one held in another room", async () => {
+    await using s = await testServer();
+    using alice = await testMember(s.port, "guest-2");
+    await join(alice, "ops");
+    using next = await testClient(s.port);
+    await next.waitLine(/^\* welcome, you are guest-3 /);
   });
 });

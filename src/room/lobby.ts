@@ -37,6 +37,14 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   private readonly bans = new BanList();
   private readonly makeHub: HubFactory = (parts) => localHub({ ...parts, bans: this.bans });
   private readonly main: Room;
+  private guests = 0;
+  /** Newcomers' guest names, free in every room (someone in another room may have taken `guest-7` by `/nick`). */
+  private readonly nextGuest = (): string => {
+    let name: string;
+    do name = `guest-${++this.guests}`;
+    while (this.holder(name) !== undefined);
+    return name;
+  };
   /** The room the server's console is in. */
   private consoleRoom: Room;
 
@@ -45,7 +53,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     private readonly stop: () => void,
     private readonly cluster?: Cluster,
   ) {
-    this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub);
+    this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub, this.nextGuest);
     this.main.lobby = this;
     // In a cluster, the server's room is the cluster's (`--room`, main by default).
     this.main.roomName = cluster?.room ?? MAIN_ROOM;
