@@ -185,4 +185,20 @@ describe("rooms", () => {
     using next = await testClient(s.port);
     await next.waitLine(/^\* welcome, you are guest-3 /);
   });
+
+  test("an /ignore follows a rename made in another room", async () => {
+    await using s = await testServer();
+    using alice = await testMember(s.port, "alice");
+    using bob = await testMember(s.port, "bob");
+    await join(bob, "ops");
+    await alice.write("/ignore bob\n");
+    await alice.waitLine(/^\* you ignore bob: /);
+    await bob.write("/nick rob\n");
+    await bob.waitLine("* bob is now rob");
+    await bob.write("/msg alice hidden\n");
+    await bob.waitLine("rob -> alice: hidden");
+    s.say("/msg alice after");
+    await alice.waitLine("server -> alice: after");
+    expect(alice.lines).not.toContain("rob -> alice: hidden");
+  });
 });

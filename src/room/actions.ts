@@ -61,4 +61,6 @@ export interface RoomLobby {
   ban(from: RoomActions, ban: Ban): void;
   join(from: RoomActions, m: Member, room: string): void;
   rooms(from: RoomActions, m: Member): void;
+  /** A member of `from` took another name: the other rooms' ignores follow it. */
+  renamed(from: RoomActions, was: string, is: string): void;
 }

@@ -141,6 +141,10 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     for (const room of this.byKey.values()) if (room !== from) enforce(room, ban);
   }
 
+  renamed(from: RoomActions, was: string, is: string): void {
+    for (const room of this.byKey.values()) if (room !== from) room.ignores.renamed(was, is);
+  }
+
   join(from: RoomActions, m: Member, name: string): void {
     const key = nameKey(name);
     const problem = roomProblem(name);

@@ -213,7 +213,9 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   rename(m: Member, name: string): void {
+    const from = m.name;
     this.hub.rename(m, name);
+    this.lobby?.renamed(this, from, name);
   }
 
   /** `m` waited for the hub (see Member.waiting): its held lines go on, unless the room is held up. */
