@@ -4,10 +4,10 @@
  * and the JSON object of `--json`. The client parses room lines back into
  * events with `parseLine`.
  */
-export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "banned" | "error" | "shutdown" | "lost";
+export type LeaveReason = "quit" | "closed" | "too slow" | "timed out" | "kicked" | "banned" | "error" | "shutdown" | "lost" | "moved";
 
 /** Notices a client acts on (see docs/events.md); the rest have no kind. */
-export type NoticeKind = "welcome" | "who" | "whois" | "motd" | "bye" | "shutdown" | "crowd";
+export type NoticeKind = "welcome" | "who" | "whois" | "motd" | "bye" | "shutdown" | "crowd" | "room" | "rooms";
 /** Errors a client acts on (see docs/events.md); the rest have no code. */
 export type ErrorCode =
   | "name-taken"
@@ -33,8 +33,20 @@ export interface WhoisFields {
 export type ChatEvent =
   | { type: "message"; from?: string; to?: string; text: string }
   | { type: "action"; from: string; text: string }
-  /** `members`, `away`: a `/who` (names, and those of them away); `whois`: a `/whois`. */
-  | { type: "notice"; text: string; kind?: NoticeKind; members?: string[]; away?: string[]; whois?: WhoisFields }
+  /**
+   * `members`, `away`: a `/who` (names, and those of them away); `whois`: a `/whois`;
+   * `room`: the room the member is now in (`/join`), or with `rooms` (names and counts) a `/rooms`.
+   */
+  | {
+      type: "notice";
+      text: string;
+      kind?: NoticeKind;
+      members?: string[];
+      away?: string[];
+      whois?: WhoisFields;
+      room?: string;
+      rooms?: { name: string; members: number }[];
+    }
   | { type: "error"; text: string; code?: ErrorCode }
   /** `node`: the server the member is connected to, in a room over several servers. */
   | { type: "join"; name: string; peer: string; node?: string }
@@ -75,6 +87,8 @@ function leaveText(name: string, reason: LeaveReason, message?: string): string 
       return `${name} left (connection lost)`;
     case "lost":
       return `${name} left (server lost)`;
+    case "moved":
+      return `${name} left (joined ${message ?? "another room"})`;
     default:
       return `${name} left`;
   }

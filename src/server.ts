@@ -11,7 +11,7 @@ import { type BoundMode, bindMode, type ModeContext, type ModeName, type ModeOut
 import { onewayMode } from "./modes/oneway.ts";
 import type { Rate } from "./net/bucket.ts";
 import type { Cidr } from "./net/cidr.ts";
-import { Room } from "./room/room.ts";
+import { Lobby } from "./room/lobby.ts";
 import { Connections } from "./server/connections.ts";
 import { AcceptGate, clampWarning, type FdPlan, planFds } from "./server/fd-budget.ts";
 import { openFds, readFdLimit } from "./server/fd-limit.ts";
@@ -166,5 +166,5 @@ function modeContext(options: ServeOptions): ModeContext {
 function createMode(name: ModeName, ctx: ModeContext, stop: () => void, cluster?: Cluster): BoundMode {
   if (name === "echo") return bindMode(echoMode(ctx));
   if (name === "oneway") return bindMode(onewayMode(ctx));
-  return bindMode(cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop));
+  return bindMode(new Lobby(ctx, stop, cluster));
 }

@@ -198,6 +198,18 @@ describe("names, private messages and kicks across servers", () => {
   }, 30_000);
 });
 
+describe("rooms on a server of a cluster", () => {
+  test("/join of another room is refused (not built for a cluster yet); /rooms lists the server's cluster room", async () => {
+    const room = newRoom();
+    await using n1 = await node(room, "n1");
+    using alice = await testMember(n1.port, "alice");
+    await alice.write(`/join ops\n/join ${room}\n/rooms\n`);
+    await alice.waitLine(`! rooms other than ${room} are not available in a cluster yet`);
+    await alice.waitLine(`! you are already in ${room}`);
+    await alice.waitLine(`* 1 room: ${room} (2); you are in ${room} (/join NAME to move)`);
+  });
+});
+
 describe("ids and servers' names", () => {
   test("line ids agree on every server: a client may ask another server for what came after one", async () => {
     const room = newRoom();

@@ -105,6 +105,39 @@ describe("nc and the room's commands", () => {
   });
 });
 
+describe("nc and rooms", () => {
+  test("/join, /rooms and /msg across rooms, as plain lines; a line stays in its room", async () => {
+    await using s = await cliServer([]);
+    using inMain = await testClient(s.port);
+    using inOps = await testClient(s.port);
+    await inMain.waitLine(/^\* welcome/);
+    await inOps.waitLine(/^\* welcome/);
+    await inMain.write("/nick mainer\n");
+    await inOps.write("/nick opser\n/join ops\n");
+    await inOps.waitLine("* you are in room ops now (0 others here)");
+    const commands = ["/nick ncuser", "/join ops", "hello ops", "/rooms", "/msg mainer psst", "/quit bye"];
+    const r = await run(["nc", "-N", "127.0.0.1", String(s.port)], `${commands.join("\n")}\n`);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    for (const line of [
+      "* you are in room ops now (1 other here)",
+      "* 2 rooms: main (2), ops (2); you are in ops (/join NAME to move)",
+      "ncuser -> mainer: psst",
+    ]) {
+      expect(lines).toContain(line);
+    }
+    await inOps.waitLine("* ncuser left (bye)");
+    expect(inOps.lines.slice(inOps.lines.indexOf("* ncuser joined"))).toEqual([
+      "* ncuser joined",
+      "ncuser: hello ops",
+      "* ncuser left (bye)",
+    ]);
+    await inMain.waitLine("ncuser -> mainer: psst");
+    expect(inMain.lines).toContain("* ncuser left (joined ops)");
+    expect(inMain.lines).not.toContain("ncuser: hello ops");
+  });
+});
+
 describe("the tutorial's Python sockets", () => {
   test("blocking Python client → chat serve --mode echo", async () => {
     await using s = await cliServer(["--mode", "echo"]);

@@ -57,6 +57,13 @@ export class LineInput {
     return this.held === null;
   }
 
+  /** The bytes held back, taken away (the member moved to another room: its new input gets them). */
+  takeHeld(): Uint8Array | null {
+    const held = this.held;
+    this.held = null;
+    return held;
+  }
+
   /** The client closed: held lines and a last line without a newline still count. */
   finish(): void {
     const held = this.held;

@@ -1,5 +1,6 @@
 /** What the commands may do to the room, and what their handlers share. */
 import type { ChatEvent, ErrorCode } from "../events.ts";
+import type { Ban } from "./bans.ts";
 import type { Hub } from "./hub.ts";
 import type { Ignores } from "./ignores.ts";
 import type { Member } from "./members.ts";
@@ -13,6 +14,18 @@ export interface RoomActions {
   /** Members may set the topic (`--open-topic`), not only the console. */
   readonly openTopic: boolean;
   names(): readonly string[];
+  /** The name as held by a member of any room on this server, or undefined (names are unique server-wide). */
+  holder(name: string): string | undefined;
+  /** The hub of the room where `name` is held (this room's first), or undefined. */
+  hubOf(name: string): Hub | undefined;
+  /** A private message to the holder of `to`, in whichever room it is. */
+  whisper(m: Member, to: string, text: string): void;
+  /** Sets a ban (the console's): in force in every room. */
+  ban(ban: Ban): void;
+  /** `/join ROOM`: `m` moves to that room. */
+  join(m: Member, room: string): void;
+  /** `/rooms`: the rooms and how many are in each, for `m`. */
+  rooms(m: Member): void;
   /** An event for `m` alone: a reply, an error. */
   tell(m: Member, event: ChatEvent): void;
   /** `m` is called `name` from now on (it is free). */
@@ -33,9 +46,21 @@ export const notice = (room: RoomActions, m: Member, text: string) => room.tell(
 
 /** The holder of `name` other than `m` (told when there is none, or it is `m`). */
 export function other(room: RoomActions, m: Member, name: string): string | undefined {
-  const target = nameKey(name) === nameKey(m.name) ? m.name : room.hub.holder(name);
+  const target = nameKey(name) === nameKey(m.name) ? m.name : room.holder(name);
   if (!target) error(room, m, `no one called ${name} is here`);
   else if (target === m.name) error(room, m, "that is you");
   else return target;
   return undefined;
+}
+
+/** A room's view of the other rooms on its server (see Lobby); `from` is the room asking. */
+export interface RoomLobby {
+  holder(name: string): string | undefined;
+  hubOf(name: string): Hub | undefined;
+  whisper(from: RoomActions, m: Member, to: string, text: string): void;
+  ban(from: RoomActions, ban: Ban): void;
+  join(from: RoomActions, m: Member, room: string): void;
+  rooms(from: RoomActions, m: Member): void;
+  /** A member of `from` took another name: the other rooms' ignores follow it. */
+  renamed(from: RoomActions, was: string, is: string): void;
 }

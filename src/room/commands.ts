@@ -46,7 +46,7 @@ const handlers: Handlers = {
   nick(room, m, { name }) {
     const problem = nameProblem(name);
     const mine = nameKey(name) === nameKey(m.name);
-    const holder = mine ? undefined : room.hub.holder(name);
+    const holder = mine ? undefined : room.holder(name);
     const ban = m.conn ? room.hub.bans.name(name) : undefined;
     if (problem) error(room, m, `invalid name: ${problem}`, "name-invalid");
     else if (mine && m.name === name) notice(room, m, `you are already ${name}`);
@@ -77,7 +77,7 @@ const handlers: Handlers = {
     room.tell(m, { type: "notice", kind: "who", members: shown, away: away.length > 0 ? away : undefined, text: `${what}${list}` });
   },
   whois(room, m, { name }) {
-    const info = room.hub.whois(name);
+    const info = room.hubOf(name)?.whois(name);
     if (!info) error(room, m, `no one called ${name} is here`);
     else room.tell(m, whoisText(info, m.conn === null));
   },
@@ -87,9 +87,9 @@ const handlers: Handlers = {
   msg(room, m, { to, text }) {
     const target = other(room, m, to);
     if (!target) return;
-    const away = room.hub.whois(target)?.away ?? null;
+    const away = room.hubOf(target)?.whois(target)?.away ?? null;
     if (away !== null) error(room, m, away ? `${target} is away: ${away}` : `${target} is away`);
-    room.hub.whisper(m, target, text);
+    room.whisper(m, target, text);
   },
   away(room, m, { text }) {
     if (heard(room, m) && told(room, m)) room.hub.away(m, text);
@@ -122,6 +122,12 @@ const handlers: Handlers = {
   },
   help(room, m) {
     for (const line of m.conn ? memberHelp(room.openTopic) : consoleHelp()) notice(room, m, line);
+  },
+  join(room, m, { room: name }) {
+    if (told(room, m)) room.join(m, name);
+  },
+  rooms(room, m) {
+    room.rooms(m);
   },
   quit(room, m, { text }) {
     room.quit(m, text ?? "");

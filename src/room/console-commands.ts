@@ -27,7 +27,7 @@ function described(ban: Ban, now: number): string {
 const kick: Handler<"kick"> = (room, m, { name, reason }) => {
   if (!onConsole(room, m, "/kick")) return;
   const target = other(room, m, name);
-  if (target) room.hub.kick(target, reason ?? "");
+  if (target) room.hubOf(target)?.kick(target, reason ?? "");
 };
 
 /** `/ban NAME`: the name, and the address its holder is connected from; `/ban CIDR`: that block. */
@@ -44,15 +44,15 @@ const ban: Handler<"ban"> = (room, m, { target, ms, reason }) => {
   }
   const terms = { until: ms === undefined ? null : Date.now() + ms, reason: reason ?? "", by: m.name };
   if (banned.kind === "address") {
-    room.hub.ban({ ...banned, ...terms });
+    room.ban({ ...banned, ...terms });
     return;
   }
-  const holder = room.hub.holder(target);
-  const address = holder ? room.hub.whois(holder)?.address : undefined;
+  const holder = room.holder(target);
+  const address = holder ? room.hubOf(holder)?.whois(holder)?.address : undefined;
   const from = address ? banTarget(address) : null;
   // The address first: the member's leave then finds both in force.
-  if (holder && from?.kind === "address") room.hub.ban({ ...from, ...terms, of: holder });
-  room.hub.ban({ ...banned, target: holder ?? target, ...terms });
+  if (holder && from?.kind === "address") room.ban({ ...from, ...terms, of: holder });
+  room.ban({ ...banned, target: holder ?? target, ...terms });
 };
 
 const bans: Handler<"bans"> = (room, m) => {
@@ -81,7 +81,7 @@ const unban: Handler<"unban"> = (room, m, { target }) => {
 const mute: Handler<"mute"> = (room, m, { name, on }) => {
   if (!onConsole(room, m, on ? "/mute" : "/unmute")) return;
   const target = other(room, m, name);
-  if (target) room.hub.mute(target, on);
+  if (target) room.hubOf(target)?.mute(target, on);
 };
 
 export const consoleCommands = { kick, ban, bans, unban, mute };

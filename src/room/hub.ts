@@ -135,6 +135,8 @@ export interface HubParts {
   maxLine: number;
   /** Reads `m`'s lines again once nothing of its own holds them (see Member.waiting). */
   release(m: Member): void;
+  /** The server's bans, when its rooms share them (several rooms on one server); otherwise the hub keeps its own. */
+  bans?: BanList;
 }
 
 export type HubFactory = (parts: HubParts) => { hub: Hub; delivery: Delivery };
@@ -149,11 +151,12 @@ export class LocalHub implements Hub {
   private readonly kept: KeptLines;
   private readonly members: Members;
   readonly delivery: Delivery;
-  readonly bans = new BanList();
+  readonly bans: BanList;
   topic: Topic | null = null;
 
   constructor(parts: HubParts) {
     this.members = parts.members;
+    this.bans = parts.bans ?? new BanList();
     this.kept = new KeptLines(Date.now(), parts.options);
     const idHead = encoder.encode(`{"id":"${this.kept.start}-`);
     this.delivery = new Delivery(parts.members, parts.flow, parts.output, parts.maxLine, idHead, this.record, parts.ignores);

@@ -6,6 +6,7 @@
  */
 import type { LineInput } from "../modes/input.ts";
 import { plainAddress } from "../net/address.ts";
+import type { TokenBucket } from "../net/bucket.ts";
 import type { Conn } from "../net/conn.ts";
 import { type LinePrefix, linePrefix } from "../text/plain-lines.ts";
 import { nameKey } from "./names.ts";
@@ -47,8 +48,16 @@ export interface Member {
   muted: boolean;
   /** The names it ignores, by name key (see Ignores), or null for none. */
   ignoring: Map<string, string> | null;
+  /** Its rate limits' buckets (rate.ts), kept when it moves to another room; null until its input is made. */
+  buckets: RateBuckets | null;
   /** Its last words: `/quit TEXT`, or why it was kicked or banned ("" for none). */
   parting: string;
+}
+
+/** A member's buckets: the lines it says (`--rate-limit`) and its commands. */
+export interface RateBuckets {
+  lines: TokenBucket | null;
+  commands: TokenBucket;
 }
 
 /** A member may rename this many times at once, then once a second: each rename reaches everyone. */
@@ -116,9 +125,9 @@ export class Members implements Iterable<Member> {
     return this.byName.get(nameKey(name));
   }
 
-  /** A newcomer, under a guest name until it picks one. */
-  add(conn: Conn, textFrom: number): Member {
-    let name = this.nextGuest();
+  /** A newcomer, under a guest name until it picks one (or, moving in from another room, under its `name`). */
+  add(conn: Conn, textFrom: number, wanted = this.nextGuest()): Member {
+    let name = wanted;
     while (name === undefined || this.byName.has(nameKey(name))) name = `guest-${++this.guests}`;
     const m = this.make(name, conn, conn.peer, textFrom);
     this.byName.set(nameKey(name), m);
@@ -131,6 +140,16 @@ export class Members implements Iterable<Member> {
     if (m.joinTimer) clearTimeout(m.joinTimer);
     m.joinTimer = null;
     if (this.byName.get(nameKey(m.name)) === m) this.byName.delete(nameKey(m.name));
+    this.sorted = null;
+  }
+
+  /** The console comes into this room (`present`, under `name`) or leaves it: it is listed and found only where it is. */
+  placeConsole(present: boolean, name = this.console.name): void {
+    const c = this.console;
+    if (this.byName.get(nameKey(c.name)) === c) this.byName.delete(nameKey(c.name));
+    c.name = name;
+    c.prefix = linePrefix(`${name}: `);
+    if (present) this.byName.set(nameKey(name), c);
     this.sorted = null;
   }
 
@@ -185,6 +204,7 @@ export class Members implements Iterable<Member> {
       away: null,
       muted: false,
       ignoring: null,
+      buckets: null,
       parting: "",
     };
   }

@@ -22,6 +22,8 @@ export type Input =
   /** No text: show the topic; "" (`/topic -`): clear it. */
   | { kind: "topic"; text?: string }
   | { kind: "help" }
+  | { kind: "join"; room: string }
+  | { kind: "rooms" }
   | { kind: "quit"; text?: string }
   | { kind: "kick"; name: string; reason?: string }
   | { kind: "ban"; target: string; ms?: number; reason?: string }
@@ -46,6 +48,7 @@ export const USAGE = {
   mute: "/mute NAME",
   unmute: "/unmute NAME",
   events: "/events json [after=ID] | text",
+  join: "/join ROOM",
 } as const;
 
 /**
@@ -135,6 +138,8 @@ const COMMANDS = new Map<string, (rest: string) => Input>(
     topic: (rest) => (rest === "" ? { kind: "topic" } : { kind: "topic", text: rest === "-" ? "" : note(rest) }),
     help,
     "?": help,
+    join: (rest) => oneWord(rest, USAGE.join, (room) => ({ kind: "join", room })),
+    rooms: () => ({ kind: "rooms" }),
     quit,
     exit: quit,
     kick,

@@ -17,6 +17,7 @@ import type { Conn } from "../net/conn.ts";
 import { Throttle } from "../net/throttle.ts";
 import type { BulkLineHandler } from "../text/lines.ts";
 import { parseInput } from "./commands.ts";
+import type { RateBuckets } from "./members.ts";
 
 /** Commands a member may send at once… */
 export const COMMAND_BURST = 20;
@@ -34,13 +35,21 @@ export function costOf(text: string): "line" | "command" | "free" {
 /** One member's limits. */
 export class MemberRate {
   private readonly lines: TokenBucket | null;
-  private readonly commands = new TokenBucket(COMMAND_BURST, (COMMAND_BURST * 1000) / COMMANDS_PER_SECOND);
+  private readonly commands: TokenBucket;
   private readonly throttle: Throttle;
 
-  /** `release`: the member may go on; hand over the lines held back (see Throttle). */
-  constructor(conn: Conn, rate: Rate | undefined, release: () => void) {
-    this.lines = rate ? new TokenBucket(rate.lines, rate.periodMs) : null;
+  /**
+   * `release`: the member may go on; hand over the lines held back (see Throttle).
+   * `kept`: the buckets of the member it was in another room (a move does not fill them).
+   */
+  constructor(conn: Conn, rate: Rate | undefined, release: () => void, kept?: RateBuckets) {
+    this.lines = kept ? kept.lines : rate ? new TokenBucket(rate.lines, rate.periodMs) : null;
+    this.commands = kept?.commands ?? new TokenBucket(COMMAND_BURST, (COMMAND_BURST * 1000) / COMMANDS_PER_SECOND);
     this.throttle = new Throttle(conn, this.lines ? [this.commands, this.lines] : [this.commands], release);
+  }
+
+  get buckets(): RateBuckets {
+    return { lines: this.lines, commands: this.commands };
   }
 
   /** Over a limit: the member's lines are held until it has tokens again. */

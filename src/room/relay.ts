@@ -54,7 +54,8 @@ export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInpu
     input.release();
     options.released();
   };
-  const rate = m.conn ? new MemberRate(m.conn, options.rateLimit, release) : null;
+  const rate = m.conn ? new MemberRate(m.conn, options.rateLimit, release, m.buckets ?? undefined) : null;
+  m.buckets = rate?.buckets ?? null;
   const line = (bytes: Uint8Array, start: number, end: number, cut: boolean) => {
     m.spokeAt = Date.now();
     if (cut) options.cut(m);

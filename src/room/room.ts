@@ -12,7 +12,8 @@
 import type { ChatEvent } from "../events.ts";
 import type { Mode, ModeContext } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
-import { banTerms } from "./bans.ts";
+import type { RoomLobby } from "./actions.ts";
+import { type Ban, banTerms } from "./bans.ts";
 import { type RoomActions, runLine } from "./commands.ts";
 import type { Delivery } from "./delivery.ts";
 import { RoomFlow } from "./flow.ts";
@@ -28,15 +29,20 @@ export { JOIN_GRACE_MS } from "./members.ts";
 const encoder = new TextEncoder();
 
 export class Room implements Mode<Member>, RoomActions {
-  private readonly members: Members;
+  /** The parts moves.ts takes a member in and out by. */
+  readonly members: Members;
   readonly hub: Hub;
   readonly ignores = new Ignores();
   readonly openTopic: boolean;
-  private readonly delivery: Delivery;
-  private readonly flow: RoomFlow;
+  readonly delivery: Delivery;
+  readonly flow: RoomFlow;
+  private readonly drains = new Map<Member, () => void>();
+  /** This room's name on its server (see Lobby), and the server's other rooms, when it has them. */
+  roomName = "main";
+  lobby: RoomLobby | null = null;
 
   constructor(
-    private readonly ctx: ModeContext,
+    readonly ctx: ModeContext,
     /** The console's `/quit`: stops the server. */
     private readonly stop: () => void = () => {},
     makeHub: HubFactory = localHub,
@@ -69,18 +75,7 @@ export class Room implements Mode<Member>, RoomActions {
     this.delivery.flush();
     const m = this.members.add(conn, this.hub.last);
     this.hub.arrive(m);
-    m.input = relayInput(m, this.hub, {
-      maxLine: this.ctx.maxLine,
-      bulk: this.ctx.output.relayed !== undefined,
-      held: () => this.flow.paused || m.waiting > 0,
-      text: (member, text) => runLine(this, member, text),
-      announce: (member) => this.announce(member),
-      cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
-      muted: (member) => this.tell(member, { type: "error", code: "muted", text: MUTED }),
-      rateLimit: this.ctx.rateLimit,
-      released: () => this.delivery.flush(),
-    });
-    conn.addDrainListener(() => this.flow.drained(m));
+    this.seat(m, conn);
     const others = this.hub.names().length - 1;
     this.tell(m, {
       type: "notice",
@@ -93,6 +88,35 @@ export class Room implements Mode<Member>, RoomActions {
     this.members.graceFor(m, () => this.announce(m));
     if (this.flow.paused) conn.pause("room");
     return m;
+  }
+
+  /** `m`'s input and drain listener, in this room. */
+  seat(m: Member, conn: Conn): void {
+    m.input = relayInput(m, this.hub, {
+      maxLine: this.ctx.maxLine,
+      bulk: this.ctx.output.relayed !== undefined,
+      held: () => this.flow.paused || m.waiting > 0,
+      text: (member, text) => runLine(this, member, text),
+      announce: (member) => this.announce(member),
+      cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
+      muted: (member) => this.tell(member, { type: "error", code: "muted", text: MUTED }),
+      rateLimit: this.ctx.rateLimit,
+      released: () => this.delivery.flush(),
+    });
+    const drained = () => this.flow.drained(m);
+    conn.addDrainListener(drained);
+    this.drains.set(m, drained);
+  }
+
+  /** `m` is no longer this room's: what the room kept for it is let go. */
+  unseat(m: Member): void {
+    this.members.remove(m);
+    this.ignores.forget(m);
+    this.flow.forget(m);
+    this.delivery.setJson(m, false);
+    const drained = this.drains.get(m);
+    if (drained) m.conn?.removeDrainListener(drained);
+    this.drains.delete(m);
   }
 
   data(m: Member, chunk: Uint8Array): void {
@@ -109,10 +133,7 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   close(m: Member): void {
-    this.members.remove(m);
-    this.ignores.forget(m);
-    this.flow.forget(m);
-    this.delivery.setJson(m, false);
+    this.unseat(m);
     this.hub.leave(m, m.conn?.leaveReason ?? "closed");
     this.delivery.flush();
   }
@@ -159,12 +180,42 @@ export class Room implements Mode<Member>, RoomActions {
     return this.hub.names();
   }
 
+  holder(name: string): string | undefined {
+    return this.hub.holder(name) ?? this.lobby?.holder(name);
+  }
+
+  hubOf(name: string): Hub | undefined {
+    return this.hub.holder(name) !== undefined ? this.hub : this.lobby?.hubOf(name);
+  }
+
+  whisper(m: Member, to: string, text: string): void {
+    if (this.lobby && this.hub.holder(to) === undefined) this.lobby.whisper(this, m, to, text);
+    else this.hub.whisper(m, to, text);
+  }
+
+  ban(ban: Ban): void {
+    if (this.lobby) this.lobby.ban(this, ban);
+    else this.hub.ban(ban);
+  }
+
+  join(m: Member, room: string): void {
+    if (this.lobby) this.lobby.join(this, m, room);
+    else this.tell(m, { type: "error", text: "this server has one room" });
+  }
+
+  rooms(m: Member): void {
+    if (this.lobby) this.lobby.rooms(this, m);
+    else this.tell(m, { type: "notice", kind: "rooms", text: `1 room: ${this.roomName} (${this.names().length})` });
+  }
+
   tell(m: Member, event: ChatEvent): void {
     this.delivery.tell(m, event);
   }
 
   rename(m: Member, name: string): void {
+    const from = m.name;
     this.hub.rename(m, name);
+    this.lobby?.renamed(this, from, name);
   }
 
   /** `m` waited for the hub (see Member.waiting): its held lines go on, unless the room is held up. */

@@ -51,6 +51,8 @@ export function wireJson(event: ChatEvent, ts: number, id?: string, history?: tr
         members: event.members,
         away: event.away,
         whois: event.whois,
+        room: event.room,
+        rooms: event.rooms,
         text: event.text,
       });
     case "error":

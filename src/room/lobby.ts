@@ -1,0 +1,234 @@
+/**
+ * Several rooms on one server, devzat style: every connection starts in
+ * `main` and `/join NAME` moves it to another room (made when first joined,
+ * forgotten with its history and topic when its last member leaves). Each
+ * room is a whole Room with its own hub, members, history and topic; the
+ * lobby only routes each connection to the room it is in and answers what
+ * spans rooms: names (unique on the whole server), `/msg`, bans, `/rooms`.
+ *
+ * In a cluster (`--redis`) the server serves its one cluster room (`--room`):
+ * `/join` of another is refused (a room per cluster room is not built yet).
+ */
+import { roomProblem } from "../cluster/keys.ts";
+import type { Cluster } from "../cluster/presence.ts";
+import type { Mode, ModeContext } from "../modes/mode.ts";
+import type { Conn } from "../net/conn.ts";
+import type { RoomActions, RoomLobby } from "./actions.ts";
+import { type Ban, BanList } from "./bans.ts";
+import { type Hub, type HubFactory, localHub } from "./hub.ts";
+import type { Member } from "./members.ts";
+import { consoleIn, consoleOut, enforce, moveIn, moveOut } from "./moves.ts";
+import { nameKey } from "./names.ts";
+import { Room } from "./room.ts";
+
+/** Where everyone starts, and the room that is never forgotten. */
+export const MAIN_ROOM = "main";
+
+/** A connection's place: the room it is in and its member there (both change when it moves). */
+export interface Seat {
+  room: Room;
+  member: Member;
+}
+
+export class Lobby implements Mode<Seat>, RoomLobby {
+  /** By room key (case-insensitive, like names): `Ops` and `ops` are one room. */
+  private readonly byKey = new Map<string, Room>();
+  private readonly seats = new Map<Conn, Seat>();
+  private readonly bans = new BanList();
+  private readonly makeHub: HubFactory = (parts) => localHub({ ...parts, bans: this.bans });
+  private readonly main: Room;
+  private guests = 0;
+  /** Newcomers' guest names, free in every room (someone in another room may have taken `guest-7` by `/nick`). */
+  private readonly nextGuest = (): string => {
+    let name: string;
+    do name = `guest-${++this.guests}`;
+    while (this.holder(name) !== undefined);
+    return name;
+  };
+  /** The room the server's console is in. */
+  private consoleRoom: Room;
+
+  constructor(
+    private readonly ctx: ModeContext,
+    private readonly stop: () => void,
+    private readonly cluster?: Cluster,
+  ) {
+    this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub, this.nextGuest);
+    this.main.lobby = this;
+    // In a cluster, the server's room is the cluster's (`--room`, main by default).
+    this.main.roomName = cluster?.room ?? MAIN_ROOM;
+    this.byKey.set(nameKey(this.main.roomName), this.main);
+    this.consoleRoom = this.main;
+  }
+
+  start(): Promise<void> {
+    return this.main.start();
+  }
+
+  async stopped(): Promise<void> {
+    await Promise.all([...this.byKey.values()].map((r) => r.stopped()));
+  }
+
+  open(conn: Conn): Seat {
+    const seat = { room: this.main, member: this.main.open(conn) };
+    this.seats.set(conn, seat);
+    return seat;
+  }
+
+  data(seat: Seat, chunk: Uint8Array): void {
+    seat.room.data(seat.member, chunk);
+  }
+
+  end(seat: Seat): void {
+    seat.room.end(seat.member);
+  }
+
+  close(seat: Seat): void {
+    seat.room.close(seat.member);
+    if (seat.member.conn) this.seats.delete(seat.member.conn);
+    this.forgetIfEmpty(seat.room);
+  }
+
+  refusal(address: string): string | null {
+    return this.main.refusal(address);
+  }
+
+  refuse(conn: Conn, why: string): void {
+    this.main.refuse(conn, why);
+  }
+
+  expire(seat: Seat, idleText: string): void {
+    seat.room.expire(seat.member, idleText);
+  }
+
+  tick(now: number): void {
+    for (const room of this.byKey.values()) room.tick(now);
+  }
+
+  shutdown(): void {
+    for (const room of this.byKey.values()) room.shutdown();
+  }
+
+  say(line: string): void {
+    this.consoleRoom.say(line);
+  }
+
+  holder(name: string): string | undefined {
+    for (const room of this.byKey.values()) {
+      const holder = room.hub.holder(name);
+      if (holder !== undefined) return holder;
+    }
+    return undefined;
+  }
+
+  hubOf(name: string): Hub | undefined {
+    return this.roomOf(name)?.hub;
+  }
+
+  whisper(from: RoomActions, m: Member, to: string, text: string): void {
+    const room = this.roomOf(to);
+    const target = room?.find(to);
+    if (!room || !target) return;
+    const event = { type: "message", from: m.name, to: target.name, text } as const;
+    room.tell(target, event);
+    from.tell(m, event);
+    room.delivery.flush();
+  }
+
+  /** A ban is the server's: set where the console is, and in force in every room. */
+  ban(from: RoomActions, ban: Ban): void {
+    from.hub.ban(ban);
+    for (const room of this.byKey.values()) if (room !== from) enforce(room, ban);
+  }
+
+  renamed(from: RoomActions, was: string, is: string): void {
+    for (const room of this.byKey.values()) if (room !== from) room.ignores.renamed(was, is);
+  }
+
+  join(from: RoomActions, m: Member, name: string): void {
+    const key = nameKey(name);
+    const problem = roomProblem(name);
+    const here = this.byKey.get(key) === from;
+    const main = this.main.roomName;
+    if (problem) from.tell(m, { type: "error", text: `invalid room: ${problem}` });
+    else if (here) from.tell(m, { type: "error", text: `you are already in ${name}` });
+    else if (this.cluster) from.tell(m, { type: "error", text: `rooms other than ${main} are not available in a cluster yet` });
+    else if (!m.conn) this.moveConsole(this.consoleRoom, this.room(name), m.name);
+    else {
+      // The lines it sent after `/join` are held, then go to the new room with it.
+      m.waiting++;
+      const to = this.room(name);
+      queueMicrotask(() => this.move(m, to));
+    }
+  }
+
+  rooms(from: RoomActions, m: Member): void {
+    const first = this.main.roomName;
+    const rooms = [...this.byKey.values()]
+      .map((r) => ({ name: r.roomName, members: r.names().length }))
+      .sort((a, b) => (a.name === first ? -1 : b.name === first ? 1 : a.name.localeCompare(b.name)));
+    const list = rooms.map((r) => `${r.name} (${r.members})`).join(", ");
+    const where = this.where(m);
+    const text = `${rooms.length} ${rooms.length === 1 ? "room" : "rooms"}: ${list}; you are in ${where} (/join NAME to move)`;
+    from.tell(m, { type: "notice", kind: "rooms", room: where, rooms, text });
+  }
+
+  /** The console's name, as the room it is in knows it. */
+  private consoleName(): string {
+    return this.consoleRoom.members.console.name;
+  }
+
+  /** The room `m` is in. */
+  private where(m: Member): string {
+    if (!m.conn) return this.consoleRoom.roomName;
+    return this.seats.get(m.conn)?.room.roomName ?? this.main.roomName;
+  }
+
+  /** The room called `name`, made when it is not there. */
+  private room(name: string): Room {
+    const key = nameKey(name);
+    const known = this.byKey.get(key);
+    if (known) return known;
+    const room = new Room(this.ctx, this.stop, this.makeHub);
+    room.roomName = name;
+    room.lobby = this;
+    consoleOut(room, this.consoleName());
+    this.byKey.set(key, room);
+    return room;
+  }
+
+  private roomOf(name: string): Room | undefined {
+    for (const room of this.byKey.values()) if (room.hub.holder(name) !== undefined) return room;
+    return undefined;
+  }
+
+  private move(m: Member, to: Room): void {
+    const conn = m.conn;
+    const seat = conn ? this.seats.get(conn) : undefined;
+    if (!conn?.isOpen || !seat || seat.member !== m) {
+      this.forgetIfEmpty(to);
+      return;
+    }
+    const rest = m.input?.takeHeld() ?? null;
+    const json = m.json;
+    const from = seat.room;
+    moveOut(from, m, to.roomName);
+    seat.room = to;
+    seat.member = moveIn(to, conn, m, json);
+    if (rest) to.data(seat.member, rest);
+    this.forgetIfEmpty(from);
+  }
+
+  private moveConsole(from: Room, to: Room, name: string): void {
+    consoleOut(from, name, to.roomName);
+    consoleIn(to, name);
+    this.consoleRoom = to;
+    this.forgetIfEmpty(from);
+  }
+
+  /** A room other than main with no one in it is forgotten, its history and topic with it. */
+  private forgetIfEmpty(room: Room): void {
+    if (room === this.main || room.names().length > 0) return;
+    this.byKey.delete(nameKey(room.roomName));
+  }
+}
