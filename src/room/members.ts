@@ -131,7 +131,8 @@ export class Members implements Iterable<Member> {
     while (name === undefined || this.byName.has(nameKey(name))) name = `guest-${++this.guests}`;
     const m = this.make(name, conn, conn.peer, textFrom);
     this.byName.set(nameKey(name), m);
-    this.sorted = null;
+    // Kept sorted by insertion: a crowd joining costs no sort per newcomer.
+    this.sorted = this.sorted && withName(this.sorted, name);
     return m;
   }
 
@@ -139,8 +140,9 @@ export class Members implements Iterable<Member> {
   remove(m: Member): void {
     if (m.joinTimer) clearTimeout(m.joinTimer);
     m.joinTimer = null;
-    if (this.byName.get(nameKey(m.name)) === m) this.byName.delete(nameKey(m.name));
-    this.sorted = null;
+    if (this.byName.get(nameKey(m.name)) !== m) return;
+    this.byName.delete(nameKey(m.name));
+    this.sorted = this.sorted && withoutName(this.sorted, m.name);
   }
 
   /** The console comes into this room (`present`, under `name`) or leaves it: it is listed and found only where it is. */
@@ -155,15 +157,15 @@ export class Members implements Iterable<Member> {
 
   rename(m: Member, name: string): void {
     this.byName.delete(nameKey(m.name));
+    this.sorted = this.sorted && withName(withoutName(this.sorted, m.name), name);
     m.name = name;
     m.prefix = linePrefix(`${name}: `);
     this.byName.set(nameKey(name), m);
-    this.sorted = null;
   }
 
   /** Every name, sorted (shared: do not change it). */
   names(): readonly string[] {
-    this.sorted ??= [...this.byName.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+    this.sorted ??= [...this.byName.values()].map((m) => m.name).sort(collate);
     return this.sorted;
   }
 
@@ -208,4 +210,30 @@ export class Members implements Iterable<Member> {
       parting: "",
     };
   }
+}
+
+const collate = new Intl.Collator().compare;
+
+/** Where `name` goes in `sorted` (binary search). */
+function place(sorted: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (collate(sorted[mid] ?? "", name) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A new sorted list with `name` in its place (the old one may be shared). */
+function withName(sorted: readonly string[], name: string): string[] {
+  const at = place(sorted, name);
+  return [...sorted.slice(0, at), name, ...sorted.slice(at)];
+}
+
+/** A new sorted list without `name`. */
+function withoutName(sorted: readonly string[], name: string): string[] {
+  const at = sorted.indexOf(name);
+  return at < 0 ? [...sorted] : [...sorted.slice(0, at), ...sorted.slice(at + 1)];
 }
