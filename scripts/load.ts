@@ -209,9 +209,17 @@ export async function roomMember(port: number, name: string, options: PeerOption
   return peer;
 }
 
-/** Opens `count` connections at once. */
-export function crowd(port: number, count: number, options: PeerOptions = {}): Promise<Peer[]> {
-  return Promise.all(Array.from({ length: count }, () => Peer.connect(port, options)));
+/** Connections opened at once: thousands at once overflow the kernel's accept queue (a client then waits seconds for its SYN retry). */
+const CONNECT_BATCH = 250;
+
+/** Opens `count` connections, a batch at a time. */
+export async function crowd(port: number, count: number, options: PeerOptions = {}): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < count; i += CONNECT_BATCH) {
+    const batch = Math.min(CONNECT_BATCH, count - i);
+    peers.push(...(await Promise.all(Array.from({ length: batch }, () => Peer.connect(port, options)))));
+  }
+  return peers;
 }
 
 const RESETS_PY = `

@@ -7,10 +7,9 @@
  *
  *   bun scripts/reliability.ts [--no-build] [CASE-NAME-SUBSTRING...]
  *
- * CHAT_WHO_ROOM=N sets the members of the `/who` case's room (default 2000,
- * as the connections case). Bigger rooms are dominated by the crowd's own
- * joins, each a line to every member: at 5,000 they pass the RSS target on a
- * busy 2-core machine, and at 10,000 they did not settle within two minutes.
+ * CHAT_WHO_ROOM=N sets the members of the `/who` case's room (default
+ * 10,000, as the issue asks; the crowd's joins reach members as a few lines
+ * and a summary, and its connections are opened in batches).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -26,7 +25,7 @@ const BINARY = join(ROOT, "dist/chat");
 const RSS_TARGET = 200 * MiB;
 const MAX_LINE = 4096;
 /** Members of the room the `/who` flood is measured in. */
-const WHO_ROOM = Number(process.env.CHAT_WHO_ROOM ?? 2000);
+const WHO_ROOM = Number(process.env.CHAT_WHO_ROOM ?? 10_000);
 
 interface Outcome {
   ok: boolean;
@@ -323,7 +322,7 @@ const CASES: Case[] = [
   { name: "random binary blobs", mode: "twoway", run: (s) => randomBlobs(s, "twoway") },
   { name: "random binary blobs", mode: "echo", run: (s) => randomBlobs(s, "echo") },
   { name: "random binary blobs", mode: "oneway", run: (s) => randomBlobs(s, "oneway") },
-  { name: "2,000 /who from one member", mode: "twoway", run: (s) => commandFlood(s, WHO_ROOM, WHO) },
+  { name: "2,000 /who from one member", mode: "twoway", args: ["--max-clients", "10100"], run: (s) => commandFlood(s, WHO_ROOM, WHO) },
   {
     name: "10,000 stalled TLS handshakes",
     mode: "twoway",

@@ -6,15 +6,13 @@
  * and the server's peak memory (read by the runner).
  */
 import { CROWD_BURST } from "../src/room/crowd.ts";
-import { crowd, type Peer, type ServerProcess, waitFor } from "./load.ts";
+import { crowd, type ServerProcess, waitFor } from "./load.ts";
 import { delays, probe, summary } from "./rate-cases.ts";
 
 /** The targets: a member's lines delayed under this during the storm. */
 const DELAY_TARGET_MS = 200;
 /** The room is settled when the watcher has had no line for this long. */
 const SETTLE_MS = 1000;
-/** Connections opened at once. */
-const CONNECT_BATCH = 250;
 
 interface Outcome {
   ok: boolean;
@@ -37,9 +35,7 @@ export async function crowdStorm(server: ServerProcess, count: number): Promise<
     else if (/^\* guest-\d+ left/.test(line)) screen.leaves++;
   });
   const started = Date.now();
-  // In batches: thousands of connects at once overflow the kernel's accept queue (a client then waits seconds for its retry).
-  const peers: Peer[] = [];
-  for (let i = 0; i < count; i += CONNECT_BATCH) peers.push(...(await crowd(server.port, Math.min(CONNECT_BATCH, count - i))));
+  const peers = await crowd(server.port, count);
   await waitFor(() => screen.joins + screen.joinedSummary >= count, "every join, one by one or summed up", 180_000);
   await waitFor(() => Date.now() - lastLineAt > SETTLE_MS, "the joins to settle", 60_000);
   const joinedIn = (Date.now() - started) / 1000;

@@ -9,10 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TLS_HANDSHAKE_MS } from "../src/defaults.ts";
-import { crowd, type Peer, type ServerProcess, waitFor } from "./load.ts";
-
-/** Connections opened at once (thousands at once overflow the kernel's accept queue). */
-const CONNECT_BATCH = 250;
+import { crowd, type ServerProcess, waitFor } from "./load.ts";
 
 interface Outcome {
   ok: boolean;
@@ -57,8 +54,7 @@ export async function welcomed(port: number): Promise<number> {
 
 /** `count` connections that never send a byte, a real client meanwhile, then the deadline. */
 export async function stalledHandshakes(server: ServerProcess, count: number): Promise<Outcome> {
-  const stalled: Peer[] = [];
-  for (let i = 0; i < count; i += CONNECT_BATCH) stalled.push(...(await crowd(server.port, Math.min(CONNECT_BATCH, count - i))));
+  const stalled = await crowd(server.port, count);
   const opened = Date.now();
   const cpu = server.cpuMs();
   await Bun.sleep(2000);
