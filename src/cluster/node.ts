@@ -120,17 +120,23 @@ export async function reserveGuests(link: RedisLink, keys: RoomKeys, count: numb
   return Number(await link.call("HINCRBY", [keys.meta, "guests", String(count)])) - count + 1;
 }
 
-/** The room's last `count` lines (oldest first), and the id of the stream's newest entry ("0-0" when empty). */
+/** The entries that hold the room's last `count` lines (oldest first), and the id of the stream's newest entry ("0-0" when empty). */
 export async function recentLines(link: RedisLink, keys: RoomKeys, count: number): Promise<{ lines: Entry[]; newest: string }> {
   const lines: Entry[] = [];
   let newest = "0-0";
   let before = "+";
   const page = 1000;
-  while (lines.length < count) {
+  // An entry may hold several lines (a member's lines in a row): they are counted as lines.
+  let held = 0;
+  while (held < count) {
     const batch = entries(await link.call("XREVRANGE", [keys.log, before, "-", "COUNT", String(page)]));
     if (batch.length === 0) break;
     if (newest === "0-0") newest = batch[0]?.id ?? newest;
-    for (const e of batch) if ((e.t === "message" || e.t === "action") && lines.length < count) lines.push(e);
+    for (const e of batch) {
+      if ((e.t !== "message" && e.t !== "action") || held >= count) continue;
+      lines.push(e);
+      held += Number(e.c || 1);
+    }
     if (batch.length < page) break;
     before = `(${batch[batch.length - 1]?.id}`;
   }

@@ -7,6 +7,7 @@
  * join and leave.
  */
 import type { ChatEvent } from "../events.ts";
+import { TokenBucket } from "../net/bucket.ts";
 
 /** Joins and leaves shown one by one at once, at most; then CROWD_RATE a second. Past that they are counted. */
 export const CROWD_BURST = 50;
@@ -23,9 +24,8 @@ export interface Told<M> {
 }
 
 export class Crowd<M> {
-  /** Crossings that may still be shown one by one (a token bucket). */
-  private tokens = CROWD_BURST;
-  private filledAt = 0;
+  /** Crossings that may still be shown one by one. */
+  private readonly shown = new TokenBucket(CROWD_BURST, (CROWD_BURST * 1000) / CROWD_RATE, 0);
   /** When the first crossing now counted was. */
   private since = 0;
   private joined = 0;
@@ -35,11 +35,9 @@ export class Crowd<M> {
 
   /** True when `event` goes out now; false when it is counted for the next summary. */
   admit(event: Crossing, except: M | undefined, now: number): boolean {
-    this.tokens = Math.min(CROWD_BURST, this.tokens + ((now - this.filledAt) * CROWD_RATE) / 1000);
-    this.filledAt = now;
     // Once counting, everything goes into the summary: a leave shown before the join it follows would mislead.
-    if (this.joined + this.left === 0 && this.tokens >= 1) {
-      this.tokens--;
+    if (this.joined + this.left === 0 && this.shown.whole(now) >= 1) {
+      this.shown.take(1, now);
       return true;
     }
     if (this.joined + this.left === 0) this.since = now;
