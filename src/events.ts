@@ -159,21 +159,26 @@ export function utcTime(ms: number): string {
  * renames are notices with a `kind` (and the participants named), joins and
  * leaves carry the peer. A room's clients get the shapes of room/wire.ts.
  */
-export function eventJson(event: ChatEvent, ts: Date): string {
-  const stamp = ts.toISOString();
+export function eventJson(event: ChatEvent, ts: Date, room?: string): string {
+  const fields = jsonFields(event, ts.toISOString());
+  // A server's rooms other than its first: the event says which it came from.
+  return JSON.stringify(room === undefined ? fields : { ...fields, room });
+}
+
+function jsonFields(event: ChatEvent, ts: string): Record<string, unknown> {
   switch (event.type) {
     case "action":
-      return JSON.stringify({ ts: stamp, type: "notice", kind: "action", text: actionText(event.from, event.text), from: event.from });
+      return { ts, type: "notice", kind: "action", text: actionText(event.from, event.text), from: event.from };
     case "rename": {
       const { from, to } = event;
-      return JSON.stringify({ ts: stamp, type: "notice", kind: "rename", text: eventLine(event).slice(2), from, to });
+      return { ts, type: "notice", kind: "rename", text: eventLine(event).slice(2), from, to };
     }
     case "away":
     case "topic":
     case "ban":
-      return JSON.stringify({ ts: stamp, ...stateFields(event) });
+      return { ts, ...stateFields(event) };
     default:
-      return JSON.stringify({ ts: stamp, ...event });
+      return { ts, ...event };
   }
 }
 

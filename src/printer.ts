@@ -50,27 +50,28 @@ export class Printer {
     readonly options: PrinterOptions,
   ) {}
 
-  /** The plain text of an event as this printer's viewer sees it. */
-  line(event: ChatEvent): string {
+  /** The plain text of an event as this printer's viewer sees it; an event of a server's other room starts with `[ROOM] `. */
+  line(event: ChatEvent, room?: string): string {
+    const label = room === undefined ? "" : `[${room}] `;
     const plain = eventLine(event);
     if (this.options.serverView && event.type === "join") {
       // A server's console joining a cluster room has no address.
-      return `${plain}${event.peer ? ` from ${event.peer}` : ""}${event.node ? ` via ${event.node}` : ""}`;
+      return `${label}${plain}${event.peer ? ` from ${event.peer}` : ""}${event.node ? ` via ${event.node}` : ""}`;
     }
-    return plain;
+    return label + plain;
   }
 
-  /** `at` defaults to now; plain lines carry no time, so none is read for them. */
-  event(event: ChatEvent, at?: Date): void {
+  /** `at` defaults to now; plain lines carry no time, so none is read for them. `room`: see `line`. */
+  event(event: ChatEvent, at?: Date, room?: string): void {
     switch (this.options.style) {
       case "json":
-        this.sink(`${eventJson(event, at ?? new Date())}\n`);
+        this.sink(`${eventJson(event, at ?? new Date(), room)}\n`);
         return;
       case "tty":
-        this.sink(`${ttyLine(event, this.line(event), at ?? new Date())}\n`);
+        this.sink(`${ttyLine(event, this.line(event, room), at ?? new Date())}\n`);
         return;
       case "plain":
-        this.sink(`${this.line(event)}\n`);
+        this.sink(`${this.line(event, room)}\n`);
     }
   }
 }
@@ -101,8 +102,8 @@ export class Transcript {
     this.printer = new Printer(() => {}, { style: "plain", serverView: true });
   }
 
-  event(event: ChatEvent, at = new Date()): void {
-    this.pending.push(`${at.toISOString()} ${this.printer.line(event)}\n`);
+  event(event: ChatEvent, at = new Date(), room?: string): void {
+    this.pending.push(`${at.toISOString()} ${this.printer.line(event, room)}\n`);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

@@ -35,11 +35,14 @@ export class ServerOutput {
     /** stdout is /dev/null: nothing is printed to it. */
     readonly discard = isDevNull(STDOUT_FD),
   ) {
-    const event = eventSink(mode, style, discard ? null : this.stdout, (text) => this.print(text), log);
-    if (discard) this.output = log ? { event } : { event, lines: NOWHERE, relayed: NOTHING };
+    const sink = eventSink(mode, style, discard ? null : this.stdout, (text) => this.print(text), log);
+    const event = (e: ChatEvent) => sink(e);
+    // Another room's lines are events: each is labelled (the byte paths print no label).
+    const inRoom = (room: string): ModeOutput => ({ event: (e) => sink(e, room), relayed: discard && !log ? NOTHING : undefined });
+    if (discard) this.output = log ? { event, inRoom } : { event, lines: NOWHERE, relayed: NOTHING, inRoom };
     else if (style === "plain" && !log)
-      this.output = { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout) };
-    else this.output = { event };
+      this.output = { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout), inRoom };
+    else this.output = { event, inRoom };
   }
 
   /** Conversation text goes through `print` from now on (the console's line editor prints it above its prompt). */
@@ -58,13 +61,13 @@ export class ServerOutput {
 function eventSink(mode: ModeName, style: Style, out: StdoutWriter | null, print: (text: string) => void, log?: Transcript) {
   const json = style === "json";
   const printer = new Printer(print, { style, serverView: true });
-  return (event: ChatEvent) => {
-    log?.event(event);
+  return (event: ChatEvent, room?: string) => {
+    log?.event(event, undefined, room);
     if (mode !== "twoway" && !json && (event.type === "join" || event.type === "leave")) {
       status(`${event.peer} ${event.type === "join" ? "connected" : "disconnected"}`);
       return;
     }
-    if (out && !out.isClosed) printer.event(event);
+    if (out && !out.isClosed) printer.event(event, undefined, room);
   };
 }
 

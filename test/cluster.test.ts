@@ -198,16 +198,100 @@ describe("names, private messages and kicks across servers", () => {
   }, 30_000);
 });
 
-describe("rooms on a server of a cluster", () => {
-  test("/join of another room is refused (not built for a cluster yet); /rooms lists the server's cluster room", async () => {
+describe("rooms on the servers of a cluster", () => {
+  test("/join opens a cluster room: lines and history stay in their room across servers; /rooms counts the cluster; /msg reaches it", async () => {
     const room = newRoom();
+    const ops = `${room}-ops`;
     await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2", ["--json"]);
     using alice = await testMember(n1.port, "alice");
-    await alice.write(`/join ops\n/join ${room}\n/rooms\n`);
-    await alice.waitLine(`! rooms other than ${room} are not available in a cluster yet`);
-    await alice.waitLine(`! you are already in ${room}`);
-    await alice.waitLine(`* 1 room: ${room} (2); you are in ${room} (/join NAME to move)`);
-  });
+    using carol = await testMember(n1.port, "carol");
+    using bob = await testMember(n2.port, "bob");
+    await alice.waitLine("* bob joined");
+    await alice.write(`/join ${ops}\n`);
+    await alice.waitLine(`* you are in room ${ops} now (0 others here)`);
+    await carol.waitLine(`* alice left (joined ${ops})`);
+    await bob.waitLine(`* alice left (joined ${ops})`);
+    await bob.write(`/join ${ops.toUpperCase()}\n`);
+    await bob.waitLine(`* you are in room ${ops} now (1 other here)`);
+    await alice.waitLine("* bob joined");
+    await alice.write("said in ops\n");
+    await bob.waitLine("alice: said in ops");
+    await carol.write("said in main\n");
+    await bob.write("/who\n");
+    await bob.waitLine(`* 2 here: alice (n1), bob (n2)`);
+    // Rooms counted across the cluster (the consoles are in the first room).
+    await carol.write("/rooms\n");
+    // (Rooms of servers killed by earlier tests count until their leases run out.)
+    await carol.waitLine(new RegExp(`^\\* \\d+ rooms: ${room} \\(3\\), (.+, )?${ops} \\(2\\)(, .+)?; you are in ${room} \\(/join NAME to move\\)$`));
+    // A private message from the first room reaches bob in the other, on the other server.
+    await carol.write("/msg bob psst\n");
+    await bob.waitLine("carol -> bob: psst");
+    await carol.waitLine("carol -> bob: psst");
+    // A newcomer to the room gets its history only.
+    using dave = await testMember(n2.port, "dave");
+    await dave.write(`/join ${ops}\n`);
+    await dave.waitLine(`* you are in room ${ops} now (2 others here)`);
+    await dave.write("/who\n");
+    await dave.waitLine(/^\* 3 here: /);
+    expect(said(dave, "said in ops")).toEqual(["alice: said in ops"]);
+    expect(said(dave, "said in main")).toEqual(["carol: said in main"]);
+    expect(said(bob, "said in main")).toEqual([]);
+    expect(said(alice, "said in main")).toEqual([]);
+    expect(said(carol, "said in ops")).toEqual([]);
+    // The servers' output labels what happened in the other room; the first room's is as before.
+    await n1.waitOut(new RegExp(`^\\[${ops}\\] alice: said in ops$`, "m"));
+    await n1.waitOut(/^carol: said in main$/m);
+    await n2.waitOut(new RegExp(`"text":"said in ops".*"room":"${ops}"`));
+    // The last of n1's members leaves the room: n1 leaves it too (its name there is freed).
+    await alice.write(`/join ${room}\n`);
+    await alice.waitLine(`* you are in room ${room} now (3 others here)`);
+    await until(() => redis.cli("ZRANGE", `chat:{${ops}}:nodes`, "0", "-1").trim() === "n2", "n1 to leave the room", 5000);
+    // …and comes back on the next /join.
+    await carol.write(`/join ${ops}\n`);
+    await carol.waitLine(`* you are in room ${ops} now (2 others here)`);
+    await bob.waitLine("* carol joined");
+    n1.kill("SIGTERM");
+    await bob.waitLine("* carol left");
+    expect(await n1.exited).toBe(0);
+  }, 40_000);
+
+  test("a name held in the other room on another server: the move is refused, with why; the console can /join", async () => {
+    const room = newRoom();
+    const ops = `${room}-ops`;
+    await using n1 = await node(room, "n1");
+    await using n2 = await node(room, "n2");
+    using bob = await testMember(n2.port, "bob");
+    await bob.write(`/join ${ops}\n`);
+    await bob.waitLine(`* you are in room ${ops} now (0 others here)`);
+    using other = await testMember(n1.port, "bob");
+    await other.write(`/join ${ops}\nstill here\n`);
+    await other.waitLine(`! the name bob is taken in ${ops}: /nick another to join it`);
+    using carol = await testMember(n1.port, "carol");
+    await carol.waitLine("bob: still here");
+    expect(said(bob, "still here")).toEqual([]);
+    n1.write(`/join ${ops}\n`);
+    await bob.waitLine("* n1 joined");
+    n1.write("from the console\n");
+    await bob.waitLine("n1: from the console");
+    expect(said(carol, "from the console")).toEqual([]);
+  }, 30_000);
+
+  test("/join while Redis cannot be reached: the member stays, told why, and its lines go on in its room", async () => {
+    await using local = await TestRedis.start();
+    const room = newRoom();
+    await using n1 = await cliServer(["--redis", local.url, "--room", room, "--node", "n1", "--timeout", "1s"]);
+    using alice = await testMember(n1.port, "alice");
+    using carol = await testMember(n1.port, "carol");
+    await local.kill();
+    await alice.write(`/join ${room}-ops\nafter the join\n`);
+    await alice.waitLine(new RegExp(`^! cannot join ${room}-ops: `), 15_000);
+    await n1.waitErr(/redis link lost/);
+    expect(alice.lines.filter((l) => l.startsWith("* you are in room"))).toEqual([]);
+    await alice.write("/rooms\n");
+    await alice.waitLine(/^! cannot list the rooms: /);
+    expect(carol.lines).not.toContain(`* alice left (joined ${room}-ops)`);
+  }, 30_000);
 });
 
 describe("ids and servers' names", () => {

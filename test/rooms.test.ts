@@ -5,8 +5,11 @@
  * announced in both rooms, names are unique server-wide, `/msg` crosses rooms.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
 import { testClient, testMember, testServer } from "./fixture.ts";
-import { type RawClient, until } from "./helpers.ts";
+import { cliServer, type RawClient, until } from "./helpers.ts";
 
 /** `c` joins `room` and has been told it is there (rooms are named as first joined, found regardless of case). */
 async function join(c: RawClient, room: string, shown = room): Promise<void> {
@@ -119,6 +122,32 @@ describe("rooms", () => {
     await alice.waitLine(/^! invalid room: /);
     await alice.write("/join\n");
     await alice.waitLine("! usage: /join ROOM");
+  });
+
+  test("the server's output labels what happens in rooms other than main: text, --json and --log", async () => {
+    await using plain = await cliServer([]);
+    using alice = await testMember(plain.port, "alice");
+    await alice.write("in main\n");
+    await join(alice, "ops");
+    await alice.write("in ops\n/me waves\n");
+    await plain.waitOut(/^\[ops\] \*\* alice waves$/m);
+    const text = plain.stdout();
+    expect(text).toContain("\nalice: in main\n");
+    expect(text).toContain("\n* alice left (joined ops)\n");
+    expect(text).toContain("\n[ops] * alice joined from ");
+    expect(text).toContain("\n[ops] alice: in ops\n");
+
+    const log = joinPath(mkdtempSync(joinPath(tmpdir(), "chat-rooms-")), "room.log");
+    await using json = await cliServer(["--json", "--log", log]);
+    using bob = await testMember(json.port, "bob");
+    await bob.write("in main\n");
+    await join(bob, "Ops", "Ops");
+    await bob.write("in ops\n");
+    const said = async (text: string) => JSON.parse((await json.waitOut(new RegExp(`^\\{.*"text":"${text}".*$`, "m")))[0]) as object;
+    expect(await said("in ops")).toMatchObject({ type: "message", from: "bob", text: "in ops", room: "Ops" });
+    expect(await said("in main")).not.toHaveProperty("room");
+    await until(() => readFileSync(log, "utf8").includes(" [Ops] bob: in ops\n") || undefined, "the labelled line in the log");
+    expect(readFileSync(log, "utf8")).toMatch(/Z bob: in main\n/);
   });
 
   test("the console starts in main and can /join; its lines go to its room", async () => {

@@ -2,9 +2,12 @@
  * Where a cluster room lives in Redis. Every key of room R starts with
  * `chat:{R}:`: the braces are a Redis Cluster hash tag, so one room's keys
  * share a slot (its scripts may touch them together) and many rooms spread
- * over a Redis Cluster.
+ * over a Redis Cluster. Room names are case-insensitive (as on one server):
+ * `Ops` and `ops` are one room, kept under `chat:{ops}:`.
  */
 export interface RoomKeys {
+  /** The room's name as its keys hold it (lower case). */
+  room: string;
   /** Stream: the room's events in the room's one order (lines, joins, leaves, renames). */
   log: string;
   /** Hash: `epoch` (when this copy of the room began, ms), `seq` (the last line's number), `guests`, `topic`, `topicBy`, `topicAt`. */
@@ -24,8 +27,10 @@ export interface RoomKeys {
 }
 
 export function roomKeys(room: string): RoomKeys {
-  const prefix = `chat:{${room}}:`;
+  const key = room.toLowerCase();
+  const prefix = `chat:{${key}}:`;
   return {
+    room: key,
     log: `${prefix}log`,
     meta: `${prefix}meta`,
     names: `${prefix}names`,
@@ -36,6 +41,9 @@ export function roomKeys(room: string): RoomKeys {
     prefix,
   };
 }
+
+/** Set: every cluster room a server ever served (by key, lower case), for `/rooms`. */
+export const ROOMS_KEY = "chat:rooms";
 
 export const inboxKey = (keys: RoomKeys, node: string) => `${keys.prefix}inbox:${node}`;
 export const pubKey = (keys: RoomKeys, boot: string) => `${keys.prefix}pub:${boot}`;

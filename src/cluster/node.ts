@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { ChatError } from "../errors.ts";
-import { inboxKey, pubKey, type RoomKeys } from "./keys.ts";
+import { inboxKey, pubKey, ROOMS_KEY, type RoomKeys, roomKeys } from "./keys.ts";
 import type { RedisLink, Reply } from "./link.ts";
 import { scripts } from "./scripts.ts";
 import { type Entry, entries } from "./stream.ts";
@@ -56,10 +56,37 @@ export async function register(
       [want, boot, String(LEASE_MS), asked ? "1" : "0", keys.prefix],
     )) as Reply[];
     const [status, node, epoch, had] = reply.map(String);
+    // Listed for `/rooms` (again after Redis lost its data).
+    if (status === "ok") await link.call("SADD", [ROOMS_KEY, keys.room]);
     if (status === "ok") return { node: node ?? want, epoch: Number(epoch), had: had === "1" };
     if (Date.now() >= deadline) throw new ChatError(`another live server in this room is called ${want}: choose another --node`);
     await Bun.sleep(500);
   }
+}
+
+/** A room of the cluster and how many names it holds. */
+export interface RoomCount {
+  name: string;
+  members: number;
+}
+
+/**
+ * The cluster's rooms with how many names each holds (consoles included).
+ * Rooms no live server is in are left out (`here` never): names left by
+ * servers that died with no one left to take them out are not counted.
+ */
+export async function roomCounts(link: RedisLink, here: string): Promise<RoomCount[]> {
+  const names = ((await link.call("SMEMBERS", [ROOMS_KEY])) as unknown[]).map(String);
+  const [seconds, micros] = ((await link.call("TIME", [])) as unknown[]).map(Number);
+  const now = String(Math.floor((seconds ?? 0) * 1000 + (micros ?? 0) / 1000));
+  const counted = await Promise.all(
+    names.map(async (name) => {
+      const keys = roomKeys(name);
+      const [live, held] = await Promise.all([link.call("ZCOUNT", [keys.nodes, now, "+inf"]), link.call("HLEN", [keys.names])]);
+      return { name, members: Number(live) > 0 ? Number(held) : 0 };
+    }),
+  );
+  return counted.filter((r) => r.members > 0 || r.name === here);
 }
 
 /** Renews the lease; false when this server was taken for lost (it must register again). */
@@ -141,4 +168,16 @@ export async function recentLines(link: RedisLink, keys: RoomKeys, count: number
     before = `(${batch[batch.length - 1]?.id}`;
   }
   return { lines: lines.reverse(), newest };
+}
+
+/**
+ * The room's stream keeps this many events (more when --history asks for
+ * more): the history newcomers get, and the window within which a server
+ * that falls behind or loses its link catches up without losing a line.
+ */
+const STREAM_MIN = 100_000;
+
+/** The room's stream keeps STREAM_MIN events, or twice --history when more. */
+export function streamLength(history: number): string {
+  return String(Math.max(STREAM_MIN, 2 * history));
 }

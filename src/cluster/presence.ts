@@ -21,10 +21,13 @@ import {
   defaultNode,
   LEASE_MS,
   type Registration,
+  type RoomCount,
   reap,
   recentLines,
   register,
+  roomCounts,
   roomState,
+  streamLength,
   unregister,
 } from "./node.ts";
 import { StreamReader } from "./reader.ts";
@@ -35,18 +38,14 @@ import type { RedisAddress } from "./url.ts";
 const STOP_DRAIN_MS = 1500;
 /** After a lost link, how long beyond a lease this server waits before taking others for lost (the longest reconnect wait and then some). */
 const RETURN_GRACE_MS = 7000;
-/**
- * The room's stream keeps this many events (more when --history asks for
- * more): the history newcomers get, and the window within which a server
- * that falls behind or loses its link catches up without losing a line.
- */
-const STREAM_MIN = 100_000;
 
 export interface ClusterOptions {
   redis: RedisAddress;
   room: string;
   /** The server's name in the room, when asked for (default: the host name, made unique). */
   node?: string;
+  /** The name is this server's elsewhere (see `sibling`): made unique when a live server holds it here, not refused. */
+  nodeTaken?: "suffix";
   /** How long connecting to Redis may take. */
   timeoutMs: number;
   history: number;
@@ -98,7 +97,7 @@ export class Cluster {
       // Names this run of the server: in every line it writes (so a line sent twice is seen twice by no one).
       const boot = randomBytes(6).toString("hex");
       const want = options.node ?? defaultNode();
-      const asked = options.node !== undefined;
+      const asked = options.node !== undefined && options.nodeTaken !== "suffix";
       const reg = await register(link, roomKeys(options.room), want, boot, asked, LEASE_MS + 1000, streamLength(options.history));
       return new Cluster(options, link, boot, reg);
     } catch (error) {
@@ -113,6 +112,17 @@ export class Cluster {
 
   get room(): string {
     return this.options.room;
+  }
+
+  /** This server in another room (`/join`): a presence of its own (link, lease, reader); its status lines name the room. */
+  sibling(room: string): Promise<Cluster> {
+    const status = (text: string) => this.options.status(`room ${room}: ${text}`);
+    return Cluster.open({ ...this.options, room, node: this.node, nodeTaken: "suffix", status });
+  }
+
+  /** The cluster's rooms with how many names each holds (consoles included); rooms no one is in are left out, this one never. */
+  rooms(): Promise<RoomCount[]> {
+    return roomCounts(this.link, this.keys.room);
   }
 
   /** The room's hub, for Room (see hub.ts). */
@@ -284,9 +294,4 @@ export class Cluster {
     if (!this.hub) throw new Error("the cluster room has no hub yet");
     return this.hub;
   }
-}
-
-/** The room's stream keeps STREAM_MIN events, or twice --history when more. */
-function streamLength(history: number): string {
-  return String(Math.max(STREAM_MIN, 2 * history));
 }

@@ -19,23 +19,15 @@ import { decodeLine } from "../text/sanitize.ts";
 import { Arrivals } from "./arrivals.ts";
 import { RoomChanges } from "./changes.ts";
 import { Directory, published } from "./directory.ts";
-import type { RoomKeys } from "./keys.ts";
 import type { Reply } from "./link.ts";
-import { type Op, Publisher } from "./publisher.ts";
+import { type Op, Publisher, type PublisherContext } from "./publisher.ts";
 import { encodeInfo, Roster } from "./roster.ts";
 import type { Entry } from "./stream.ts";
 
 const encoder = new TextEncoder();
 
-export interface HubCluster {
-  keys: RoomKeys;
-  boot: string;
-  /** The stream's length bound. */
-  maxlen: string;
-  /** This server's name in the room (it may change when the server had to register again). */
-  node: () => string;
-  /** Redis said FENCED: register again. */
-  fenced: () => void;
+/** The hub's cluster presence: what its publisher needs (keys, boot, node, fenced) and when to start and stop. */
+export interface HubCluster extends Omit<PublisherContext, "busy"> {
   /** See Hub.start and Hub.stop. */
   start: () => Promise<void>;
   stop: () => Promise<void>;
@@ -108,6 +100,11 @@ export class RedisHub implements Hub {
   /** Registers the console's name and announces it to the other servers; fails when the name is taken. */
   claimConsole(): Promise<void> {
     const console = this.members.console;
+    // Not in this room (another of the server's rooms has it): it claims its name when it joins.
+    if (this.members.find(console.name) !== console) {
+      this.local.delete(console.serial);
+      return Promise.resolve();
+    }
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const done = (result: Reply | undefined) => {
       if (result !== 0) return resolve();
@@ -136,10 +133,10 @@ export class RedisHub implements Hub {
     return start;
   }
 
-  whisper(from: Member, to: string, text: string): void {
+  whisper(from: Member, to: string, text: string, answer = (event: ChatEvent) => this.delivery.tell(from, event)): void {
     this.push("tell", from, to, from.name, text, (result) => {
-      if (typeof result === "string") this.delivery.tell(from, { type: "message", from: from.name, to: result, text });
-      else if (result === 0) this.delivery.tell(from, { type: "error", text: `no one called ${to} is here` });
+      if (typeof result === "string") answer({ type: "message", from: from.name, to: result, text });
+      else if (result === 0) answer({ type: "error", text: `no one called ${to} is here` });
     });
   }
 
@@ -149,6 +146,7 @@ export class RedisHub implements Hub {
   }
 
   join(m: Member): void {
+    this.local.set(m.serial, m);
     // A newcomer's join follows its /nick: it goes out under the new name, once Redis gave it.
     if (m.waiting > 0) {
       this.afterName.set(m, () => this.join(m));

@@ -43,6 +43,8 @@ export interface ModeOutput {
    * instead of becoming a `message` event.
    */
   relayed?: RawWriter;
+  /** Where the events of another room of the server go (see Lobby): labelled with the room. */
+  inRoom?(room: string): ModeOutput;
 }
 
 export interface ModeContext {

@@ -67,8 +67,8 @@ export interface Hub {
   sayPlain(from: Member, bytes: Uint8Array, start: number, end: number): void;
   /** The plain lines at the start of `bytes[start, end)`, many at once; returns where it stopped. */
   sayPlainLines(from: Member, bytes: Uint8Array, start: number, end: number): number;
-  /** A private message to whoever holds the name `to` (as `holder` gave it). */
-  whisper(from: Member, to: string, text: string): void;
+  /** A private message to whoever holds the name `to` (as `holder` gave it); the sender's copy or error go to `answer` (default: `from` here). */
+  whisper(from: Member, to: string, text: string, answer?: (event: ChatEvent) => void): void;
   /** A newcomer, under the guest name Members gave it. */
   arrive(m: Member): void;
   join(m: Member): void;

@@ -6,11 +6,16 @@
  * lobby only routes each connection to the room it is in and answers what
  * spans rooms: names (unique on the whole server), `/msg`, bans, `/rooms`.
  *
- * In a cluster (`--redis`) the server serves its one cluster room (`--room`):
- * `/join` of another is refused (a room per cluster room is not built yet).
+ * In a cluster (`--redis`) the server's first room is its cluster room
+ * (`--room`), and every room is a cluster room: the first `/join` of another
+ * opens this server's presence there (see Cluster.sibling), and it is let go
+ * when the server's last member there leaves. `/rooms` then counts the whole
+ * cluster's rooms. Events of rooms other than the first are labelled with
+ * their room in the server's output (ModeOutput.inRoom).
  */
 import { roomProblem } from "../cluster/keys.ts";
 import type { Cluster } from "../cluster/presence.ts";
+import { reason } from "../errors.ts";
 import type { Mode, ModeContext } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
 import type { RoomActions, RoomLobby } from "./actions.ts";
@@ -20,6 +25,7 @@ import type { Member } from "./members.ts";
 import { consoleIn, consoleOut, enforce, moveIn, moveOut } from "./moves.ts";
 import { nameKey } from "./names.ts";
 import { Room } from "./room.ts";
+import { SharedRooms } from "./shared-rooms.ts";
 
 /** Where everyone starts, and the room that is never forgotten. */
 export const MAIN_ROOM = "main";
@@ -47,12 +53,15 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   };
   /** The room the server's console is in. */
   private consoleRoom: Room;
+  /** In a cluster: its other rooms, opened and let go. */
+  private readonly shared: SharedRooms | null;
 
   constructor(
     private readonly ctx: ModeContext,
     private readonly stop: () => void,
-    private readonly cluster?: Cluster,
+    cluster?: Cluster,
   ) {
+    this.shared = cluster ? new SharedRooms(cluster, this.make, this.adopt) : null;
     this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub, this.nextGuest);
     this.main.lobby = this;
     // In a cluster, the server's room is the cluster's (`--room`, main by default).
@@ -67,6 +76,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
 
   async stopped(): Promise<void> {
     await Promise.all([...this.byKey.values()].map((r) => r.stopped()));
+    await this.shared?.gone();
   }
 
   open(conn: Conn): Seat {
@@ -89,8 +99,13 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     this.forgetIfEmpty(seat.room);
   }
 
+  /** A ban of any room the server has refuses (one server: they share one list; a cluster: each room's own). */
   refusal(address: string): string | null {
-    return this.main.refusal(address);
+    for (const room of this.byKey.values()) {
+      const why = room.refusal(address);
+      if (why) return why;
+    }
+    return null;
   }
 
   refuse(conn: Conn, why: string): void {
@@ -106,6 +121,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   }
 
   shutdown(): void {
+    if (this.shared) this.shared.stopping = true;
     for (const room of this.byKey.values()) room.shutdown();
   }
 
@@ -128,6 +144,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   whisper(from: RoomActions, m: Member, to: string, text: string): void {
     const room = this.roomOf(to);
     const target = room?.find(to);
+    if (room && !target) room.hub.whisper(m, to, text, (event) => from.tell(m, event));
     if (!room || !target) return;
     const event = { type: "message", from: m.name, to: target.name, text } as const;
     room.tell(target, event);
@@ -148,25 +165,31 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   join(from: RoomActions, m: Member, name: string): void {
     const key = nameKey(name);
     const problem = roomProblem(name);
-    const here = this.byKey.get(key) === from;
-    const main = this.main.roomName;
     if (problem) from.tell(m, { type: "error", text: `invalid room: ${problem}` });
-    else if (here) from.tell(m, { type: "error", text: `you are already in ${name}` });
-    else if (this.cluster) from.tell(m, { type: "error", text: `rooms other than ${main} are not available in a cluster yet` });
-    else if (!m.conn) this.moveConsole(this.consoleRoom, this.room(name), m.name);
+    else if (this.byKey.get(key) === from) from.tell(m, { type: "error", text: `you are already in ${name}` });
     else {
-      // The lines it sent after `/join` are held, then go to the new room with it.
+      // The lines it sent after `/join` are held (its connection paused), then go to the new room with it.
       m.waiting++;
-      const to = this.room(name);
-      queueMicrotask(() => this.move(m, to));
+      m.conn?.pause("name");
+      this.toward(m, this.shared ? key : name);
     }
   }
 
+  /** One server: its rooms; a cluster: the cluster's, as Redis counts them (asked, so answered a little later). */
   rooms(from: RoomActions, m: Member): void {
-    const first = this.main.roomName;
-    const rooms = [...this.byKey.values()]
-      .map((r) => ({ name: r.roomName, members: r.names().length }))
-      .sort((a, b) => (a.name === first ? -1 : b.name === first ? 1 : a.name.localeCompare(b.name)));
+    const here = [...this.byKey.values()].map((r) => ({ name: r.roomName, members: r.names().length }));
+    if (!this.shared) this.listRooms(from, m, here);
+    else
+      this.shared.cluster.rooms().then(
+        (rooms) => this.listRooms(from, m, rooms),
+        (error: unknown) => from.tell(m, { type: "error", text: `cannot list the rooms: ${reason(error)}` }),
+      );
+  }
+
+  private listRooms(from: RoomActions, m: Member, counted: { name: string; members: number }[]): void {
+    const first = nameKey(this.main.roomName);
+    const rank = (name: string) => (nameKey(name) === first ? 0 : 1);
+    const rooms = counted.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
     const list = rooms.map((r) => `${r.name} (${r.members})`).join(", ");
     const where = this.where(m);
     const text = `${rooms.length} ${rooms.length === 1 ? "room" : "rooms"}: ${list}; you are in ${where} (/join NAME to move)`;
@@ -184,18 +207,56 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     return this.seats.get(m.conn)?.room.roomName ?? this.main.roomName;
   }
 
-  /** The room called `name`, made when it is not there. */
-  private room(name: string): Room {
+  /** `m` (waiting since its `/join`) moves to the room called `name` once it is there. */
+  private toward(m: Member, name: string): void {
+    this.reach(name).then(
+      (to) => this.go(m, name, to),
+      (error: unknown) => this.go(m, name, null, `cannot join ${name}: ${reason(error)}`),
+    );
+  }
+
+  /** `m` goes into `to`, unless its name is someone else's there (a member of a cluster room on another server); or stays, told why. */
+  private go(m: Member, name: string, to: Room | null, why = ""): void {
+    // Let go of meanwhile (its last member left): opened again.
+    if (to && this.byKey.get(nameKey(name)) !== to) {
+      this.toward(m, name);
+      return;
+    }
+    m.waiting--;
+    const holder = to?.hub.holder(m.name);
+    if (to && holder === undefined) {
+      if (m.conn) this.move(m, to);
+      else this.moveConsole(this.consoleRoom, to, m.name);
+      return;
+    }
+    if (to) this.forgetIfEmpty(to);
+    const here = m.conn ? this.seats.get(m.conn)?.room : this.consoleRoom;
+    here?.tell(m, { type: "error", text: to ? `the name ${holder} is taken in ${to.roomName}: /nick another to join it` : why });
+    here?.release(m);
+  }
+
+  /** The room called `name`: made when it is not there; in a cluster, this server's presence there opened first. */
+  private reach(name: string): Promise<Room> {
     const key = nameKey(name);
     const known = this.byKey.get(key);
-    if (known) return known;
-    const room = new Room(this.ctx, this.stop, this.makeHub);
+    if (known) return Promise.resolve(known);
+    return this.shared ? this.shared.open(key) : Promise.resolve(this.adopt(key, this.make(name, this.makeHub)));
+  }
+
+  /** A room of this server's, not yet among its rooms; the console is not in it. Its events are labelled with its name. */
+  private readonly make = (name: string, makeHub: HubFactory, nextGuest?: () => string | undefined): Room => {
+    const output = this.ctx.output.inRoom?.(name) ?? this.ctx.output;
+    const room = new Room({ ...this.ctx, output }, this.stop, makeHub, nextGuest);
     room.roomName = name;
     room.lobby = this;
     consoleOut(room, this.consoleName());
+    return room;
+  };
+
+  private readonly adopt = (key: string, room: Room): Room => {
     this.byKey.set(key, room);
     return room;
-  }
+  };
 
   private roomOf(name: string): Room | undefined {
     for (const room of this.byKey.values()) if (room.hub.holder(name) !== undefined) return room;
@@ -215,6 +276,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     moveOut(from, m, to.roomName);
     seat.room = to;
     seat.member = moveIn(to, conn, m, json);
+    conn.resume("name");
     if (rest) to.data(seat.member, rest);
     this.forgetIfEmpty(from);
   }
@@ -226,9 +288,11 @@ export class Lobby implements Mode<Seat>, RoomLobby {
     this.forgetIfEmpty(from);
   }
 
-  /** A room other than main with no one in it is forgotten, its history and topic with it. */
+  /** A room other than main with no one of this server's in it is forgotten, its history and topic with it (a cluster room's stay in Redis). */
   private forgetIfEmpty(room: Room): void {
-    if (room === this.main || room.names().length > 0) return;
-    this.byKey.delete(nameKey(room.roomName));
+    const key = nameKey(room.roomName);
+    if (room === this.main || room.members.size > 0 || this.byKey.get(key) !== room) return;
+    this.byKey.delete(key);
+    this.shared?.letGo(key, room);
   }
 }

@@ -219,7 +219,7 @@ export class Room implements Mode<Member>, RoomActions {
   }
 
   /** `m` waited for the hub (see Member.waiting): its held lines go on, unless the room is held up. */
-  private release(m: Member): void {
+  release(m: Member): void {
     if (m.waiting > 0 || this.flow.paused || !m.conn?.isOpen) return;
     if (m.input?.release() !== false) m.conn.resume("name");
     this.delivery.flush();
