@@ -22,8 +22,8 @@ function clock(at: Date): string {
   return at.toTimeString().slice(0, 8);
 }
 
-function ttyLine(event: ChatEvent, plain: string, at: Date): string {
-  const stamp = colors.gray(clock(at));
+function ttyLine(event: ChatEvent, plain: string, at: Date, room?: string): string {
+  const stamp = colors.gray(clock(at)) + (room === undefined ? "" : ` ${colors.gray(`[${room}]`)}`);
   switch (event.type) {
     case "message": {
       if (event.from === undefined) return `${stamp} ${plain}`;
@@ -68,7 +68,7 @@ export class Printer {
         this.sink(`${eventJson(event, at ?? new Date(), room)}\n`);
         return;
       case "tty":
-        this.sink(`${ttyLine(event, this.line(event, room), at ?? new Date())}\n`);
+        this.sink(`${ttyLine(event, this.line(event), at ?? new Date(), room)}\n`);
         return;
       case "plain":
         this.sink(`${this.line(event, room)}\n`);

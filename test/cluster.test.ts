@@ -223,7 +223,9 @@ describe("rooms on the servers of a cluster", () => {
     // Rooms counted across the cluster (the consoles are in the first room).
     await carol.write("/rooms\n");
     // (Rooms of servers killed by earlier tests count until their leases run out.)
-    await carol.waitLine(new RegExp(`^\\* \\d+ rooms: ${room} \\(3\\), (.+, )?${ops} \\(2\\)(, .+)?; you are in ${room} \\(/join NAME to move\\)$`));
+    await carol.waitLine(
+      new RegExp(`^\\* \\d+ rooms: ${room} \\(3\\), (.+, )?${ops} \\(2\\)(, .+)?; you are in ${room} \\(/join NAME to move\\)$`),
+    );
     // A private message from the first room reaches bob in the other, on the other server.
     await carol.write("/msg bob psst\n");
     await bob.waitLine("carol -> bob: psst");

@@ -9,6 +9,7 @@ import { LineInput } from "../src/modes/input.ts";
 import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
 import { parseCidr, refusal } from "../src/net/cidr.ts";
 import { StdoutWriter } from "../src/output.ts";
+import { Printer } from "../src/printer.ts";
 import { CONSOLE_HELP, HELP, parseInput } from "../src/room/commands.ts";
 import { type Member, RENAME_BURST, takeRename } from "../src/room/members.ts";
 import { nameProblem } from "../src/room/names.ts";
@@ -29,6 +30,34 @@ function split(chunks: (string | Uint8Array)[], maxLine = 4096, flush = false): 
   if (flush) splitter.flush();
   return out;
 }
+
+describe("the server's printer labels another room's events in every style", () => {
+  const at = new Date("2026-12-02T12:00:00Z");
+  const printed = (style: "plain" | "tty" | "json", room?: string) => {
+    const out: string[] = [];
+    const printer = new Printer((text) => out.push(text), { style, serverView: true });
+    printer.event({ type: "message", from: "bob", text: "hi" }, at, room);
+    printer.event({ type: "join", name: "carol", peer: "127.0.0.1:5" }, at, room);
+    return out.join("");
+  };
+  test("plain and tty: the room in brackets before the line (a tty message too, which is drawn from its parts)", () => {
+    expect(printed("plain", "ops")).toBe("[ops] bob: hi\n[ops] * carol joined from 127.0.0.1:5\n");
+    expect(printed("plain")).toBe("bob: hi\n* carol joined from 127.0.0.1:5\n");
+    const tty = Bun.stripANSI(printed("tty", "ops")).split("\n");
+    expect(tty[0]).toMatch(/^\d\d:\d\d:\d\d \[ops\] bob: hi$/);
+    expect(tty[1]).toMatch(/^\d\d:\d\d:\d\d \[ops\] \* carol joined from 127\.0\.0\.1:5$/);
+    expect(Bun.stripANSI(printed("tty"))).not.toContain("[");
+  });
+  test("json: a room field", () => {
+    const [message, join] = printed("json", "ops")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(message).toMatchObject({ type: "message", from: "bob", text: "hi", room: "ops" });
+    expect(join).toMatchObject({ type: "join", name: "carol", room: "ops" });
+    expect(JSON.parse(printed("json").split("\n")[0] ?? "")).not.toHaveProperty("room");
+  });
+});
 
 describe("copyBytes", () => {
   const source = Uint8Array.from({ length: 600 }, (_, i) => (i * 7) & 0xff);
