@@ -20,7 +20,7 @@ const MEMBER: readonly Command[] = [
   { synopsis: "/me ACTION", does: "say what you do: ** NAME ACTION" },
   { synopsis: "/msg NAME TEXT", does: "private message to NAME only", aliases: ["/tell"] },
   { synopsis: "/join ROOM", does: "move to ROOM (made when first joined; everyone starts in main)" },
-  { synopsis: "/rooms", does: "the rooms on this server and how many are in each" },
+  { synopsis: "/rooms", does: "the rooms (in a cluster: the cluster's) and how many are in each" },
   { synopsis: "/away [TEXT]", does: "tell the room you are away (and why)" },
   { synopsis: "/back", does: "tell the room you are back" },
   { synopsis: "/ignore [NAME]", does: "get nothing NAME says or sends you; alone: who you ignore", memberOnly: true },
