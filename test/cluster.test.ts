@@ -435,6 +435,34 @@ describe("Redis lost and back", () => {
   }, 60_000);
 });
 
+describe("Redis lost and back, in a room joined by /join", () => {
+  test("its members stay and are told, a line said meanwhile arrives after, and the room knows them again", async () => {
+    await using own = await TestRedis.start();
+    const room = newRoom();
+    const ops = `${room}-ops`;
+    await using n1 = await cliServer(["--redis", own.url, "--room", room, "--node", "n1"]);
+    await using n2 = await cliServer(["--redis", own.url, "--room", room, "--node", "n2"]);
+    using alice = await testMember(n1.port, "alice");
+    using bob = await testMember(n2.port, "bob");
+    await alice.write(`/join ${ops}\n`);
+    await alice.waitLine(`* you are in room ${ops} now (0 others here)`);
+    await bob.write(`/join ${ops}\n`);
+    await bob.waitLine(`* you are in room ${ops} now (1 other here)`);
+    await own.kill();
+    await alice.waitLine("* lost the link to the rest of the room; reconnecting", 10_000);
+    await bob.waitLine("* lost the link to the rest of the room; reconnecting", 10_000);
+    await n1.waitErr(new RegExp(`room ${ops}: redis link lost: `));
+    await alice.write("said in ops while redis was away\n");
+    await own.run();
+    await bob.waitLine("alice: said in ops while redis was away", 20_000);
+    await n2.waitErr(new RegExp(`room ${ops}: redis link restored`));
+    await bob.write("/who\n");
+    await bob.waitLine("* 2 here: alice (n1), bob (n2)", 10_000);
+    expect(alice.closedAt).toBeNull();
+    expect(bob.closedAt).toBeNull();
+  }, 60_000);
+});
+
 describe("starting", () => {
   test("Redis unreachable: one line, exit 1, promptly", async () => {
     const port = freePort();
