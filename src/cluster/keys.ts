@@ -47,9 +47,3 @@ export const ROOMS_KEY = "chat:rooms";
 
 export const inboxKey = (keys: RoomKeys, node: string) => `${keys.prefix}inbox:${node}`;
 export const pubKey = (keys: RoomKeys, boot: string) => `${keys.prefix}pub:${boot}`;
-
-/** Room names: like member names, so that keys and listening lines stay readable. */
-const ROOM = /^[A-Za-z0-9_.-]{1,64}$/;
-export function roomProblem(room: string): string | null {
-  return ROOM.test(room) ? null : "a room name is 1–64 letters, digits, '_', '-' and '.'";
-}

@@ -1,6 +1,5 @@
 /** `chat serve`: turns arguments into `serve()` options and wires stdout, --log, signals and the console. */
 import { defineCommand, type ParsedArgs } from "citty";
-import { roomProblem } from "../cluster/keys.ts";
 import { parseRedisUrl, type RedisAddress } from "../cluster/url.ts";
 import { CONNECT_TIMEOUT_MS, MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
@@ -8,7 +7,7 @@ import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
 import { colorEnabled, configureLogger, essential, logger, printStatusThrough, status } from "../output.ts";
 import { type Style, Transcript } from "../printer.ts";
-import { nameProblem } from "../room/names.ts";
+import { nameProblem, roomProblem } from "../room/names.ts";
 import { raiseFdLimit } from "../server/fd-limit.ts";
 import { type ServeOptions, type ServerHandle, serve } from "../server.ts";
 import type { ServerConsole } from "../server-console.ts";

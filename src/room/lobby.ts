@@ -13,8 +13,6 @@
  * cluster's rooms. Events of rooms other than the first are labelled with
  * their room in the server's output (ModeOutput.inRoom).
  */
-import { roomProblem } from "../cluster/keys.ts";
-import type { Cluster } from "../cluster/presence.ts";
 import { reason } from "../errors.ts";
 import type { Mode, ModeContext } from "../modes/mode.ts";
 import type { Conn } from "../net/conn.ts";
@@ -23,9 +21,9 @@ import { type Ban, BanList } from "./bans.ts";
 import { type Hub, type HubFactory, localHub } from "./hub.ts";
 import type { Member } from "./members.ts";
 import { consoleIn, consoleOut, enforce, moveIn, moveOut } from "./moves.ts";
-import { nameKey } from "./names.ts";
+import { nameKey, roomProblem } from "./names.ts";
 import { Room } from "./room.ts";
-import { SharedRooms } from "./shared-rooms.ts";
+import { type Presence, SharedRooms } from "./shared-rooms.ts";
 
 /** Where everyone starts, and the room that is never forgotten. */
 export const MAIN_ROOM = "main";
@@ -59,7 +57,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   constructor(
     private readonly ctx: ModeContext,
     private readonly stop: () => void,
-    cluster?: Cluster,
+    cluster?: Presence,
   ) {
     this.shared = cluster ? new SharedRooms(cluster, this.make, this.adopt) : null;
     this.main = cluster ? new Room(ctx, stop, cluster.makeHub, cluster.nextGuest) : new Room(ctx, stop, this.makeHub, this.nextGuest);

@@ -14,3 +14,9 @@ export function nameProblem(name: string): string | null {
 export function nameKey(name: string): string {
   return name.toLowerCase();
 }
+
+/** Room names (`/join`, a cluster's `--room`): like member names, so that a cluster's keys and listening lines stay readable. */
+const ROOM = /^[A-Za-z0-9_.-]{1,64}$/;
+export function roomProblem(room: string): string | null {
+  return ROOM.test(room) ? null : "a room name is 1–64 letters, digits, '_', '-' and '.'";
+}

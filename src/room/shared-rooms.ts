@@ -5,10 +5,21 @@
  * there leaves. A room being let go is opened again only once it is gone
  * (its names there freed), so that this server is never in it twice.
  */
-import type { Cluster } from "../cluster/presence.ts";
 import { ChatError } from "../errors.ts";
 import type { HubFactory } from "./hub.ts";
 import type { Room } from "./room.ts";
+
+/** A server's place in one room of its cluster (cluster/presence.ts's Cluster), as its rooms see it. */
+export interface Presence {
+  /** The room's name as the server was given it. */
+  readonly room: string;
+  readonly makeHub: HubFactory;
+  readonly nextGuest: () => string | undefined;
+  /** The same server's place in another room of the cluster. */
+  sibling(room: string): Promise<Presence>;
+  /** The cluster's rooms and how many names each holds. */
+  rooms(): Promise<{ name: string; members: number }[]>;
+}
 
 export type MakeRoom = (name: string, makeHub: HubFactory, nextGuest: () => string | undefined) => Room;
 
@@ -19,7 +30,7 @@ export class SharedRooms {
   stopping = false;
 
   constructor(
-    readonly cluster: Cluster,
+    readonly cluster: Presence,
     /** A Room over a presence, not yet among the server's rooms. */
     private readonly make: MakeRoom,
     /** Makes it one of the server's rooms, under its key. */
