@@ -279,6 +279,24 @@ describe("rooms on the servers of a cluster", () => {
     expect(said(carol, "from the console")).toEqual([]);
   }, 30_000);
 
+  test("a refused move under --rate-limit: the held lines go out at the rate, and the member is read again after", async () => {
+    const room = newRoom();
+    const ops = `${room}-ops`;
+    await using n1 = await node(room, "n1", ["--rate-limit", "2/1s"]);
+    await using n2 = await node(room, "n2");
+    using bob = await testMember(n2.port, "bob");
+    await bob.write(`/join ${ops}\n`);
+    await bob.waitLine(`* you are in room ${ops} now (0 others here)`);
+    using carol = await testMember(n1.port, "carol");
+    using other = await testMember(n1.port, "bob");
+    await other.write(`/join ${ops}\nl1\nl2\nl3\nl4\nl5\n`);
+    await other.waitLine(`! the name bob is taken in ${ops}: /nick another to join it`);
+    await carol.waitLine("bob: l5", 10_000);
+    await other.write("after\n");
+    await carol.waitLine("bob: after", 5000);
+    expect(carol.lines.filter((l) => /^bob: /.test(l))).toEqual(["bob: l1", "bob: l2", "bob: l3", "bob: l4", "bob: l5", "bob: after"]);
+  }, 30_000);
+
   test("/join while Redis cannot be reached: the member stays, told why, and its lines go on in its room", async () => {
     await using local = await TestRedis.start();
     const room = newRoom();

@@ -218,10 +218,16 @@ export class Room implements Mode<Member>, RoomActions {
     this.lobby?.renamed(this, from, name);
   }
 
-  /** `m` waited for the hub (see Member.waiting): its held lines go on, unless the room is held up. */
+  /**
+   * `m` waited for the hub (see Member.waiting): it is read again and its
+   * held lines go on. A hold of the room's (flow) or of its rate stays, and
+   * each lets go of its own: the wait's pause ends here whatever they do.
+   */
   release(m: Member): void {
-    if (m.waiting > 0 || this.flow.paused || !m.conn?.isOpen) return;
-    if (m.input?.release() !== false) m.conn.resume("name");
+    if (m.waiting > 0 || !m.conn?.isOpen) return;
+    m.conn.resume("name");
+    if (this.flow.paused) return;
+    m.input?.release();
     this.delivery.flush();
   }
 
