@@ -61,3 +61,6 @@ export const TLS_HANDSHAKE_MS = 10_000;
 
 /** How long `connect()` may take, TLS handshake included, when no timeout is given. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The client: long enough for any line a chat server sends; longer ones are cut for display. */
+export const DISPLAY_MAX_LINE = 1024 * 1024;

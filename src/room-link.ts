@@ -26,13 +26,15 @@ export interface RoomEvent {
   kind?: string;
   code?: string;
   reason?: string;
+  /** A notice of kind `room`: the room moved to. */
+  room?: string;
   members?: string[];
   history?: boolean;
   replay?: number;
   complete?: boolean;
 }
 
-const STRING_FIELDS = ["ts", "id", "from", "to", "name", "kind", "code", "reason", "text"] as const;
+const STRING_FIELDS = ["ts", "id", "from", "to", "name", "kind", "code", "reason", "text", "room"] as const;
 
 /** Reads one JSON object line; every string is made safe to print (a server is a peer too). */
 export function parseEvent(line: string): RoomEvent | null {
@@ -127,14 +129,25 @@ export class RoomLink {
   /** Replayed lines still to come after `ready`. */
   private replaying = 0;
 
-  /** `seen`: room lines shown so far, kept across reconnects (see showWindow). */
+  /** A `/join` sent ahead of the events request: its refusal (an error) is not the request's. */
+  private rejoining: string | null;
+
+  /**
+   * `seen`: room lines shown so far, kept across reconnects (see showWindow).
+   * `room`: the room the connection was in before a reconnect, when it had
+   * moved (`/join`): joined again first, so that the events asked for after
+   * the last line seen are that room's.
+   */
   constructor(
     greeting: string,
     private readonly handlers: RoomLinkHandlers,
     private lastId?: string,
     private readonly seen = new SeenLines(),
+    room?: string,
   ) {
     this.me = GREETING.exec(greeting)?.[1] ?? "";
+    this.rejoining = room ?? null;
+    if (room) handlers.send(`/join ${room}`);
     handlers.send(lastId ? `/events json after=${lastId}` : "/events json");
   }
 
@@ -172,6 +185,14 @@ export class RoomLink {
       this.handle(event);
       this.handlers.settled("json");
       if (this.replaying === 0) this.showWindow();
+    } else if (this.rejoining !== null && line.startsWith(`* you are in room ${this.rejoining} now `)) {
+      // Back in the room: what came before was the first room's (its history), not this one's.
+      this.held = [line];
+      this.rejoining = null;
+    } else if (line.startsWith("! ") && this.rejoining !== null) {
+      // The `/join`'s answer: back in the room it is (said nothing), or not let in (shown).
+      if (line !== `! you are already in ${this.rejoining}`) this.held.push(line);
+      this.rejoining = null;
     } else if (line.startsWith("! ")) {
       // A server without `/events`: its answer is the first error (nothing else could fail yet).
       this.phase = "text";

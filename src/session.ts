@@ -7,11 +7,12 @@
  * and on a terminal it reconnects when the link is lost (Retry).
  */
 import type { ClientHandle } from "./client.ts";
+import { DISPLAY_MAX_LINE } from "./defaults.ts";
 import { ChatError, reason } from "./errors.ts";
 import { InputGate } from "./input-gate.ts";
 import { logger, StdoutWriter } from "./output.ts";
 import { Retry } from "./retry.ts";
-import { nameKey } from "./room/names.ts";
+import { nameKey, roomProblem } from "./room/names.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
 import { greetingWait, Probe } from "./session-probe.ts";
 import { LineSplitter } from "./text/lines.ts";
@@ -19,9 +20,6 @@ import { decodeLine } from "./text/sanitize.ts";
 import { completer } from "./tty/complete.ts";
 import { LineEditor } from "./tty/editor.ts";
 import { STAMP_WIDTH, View, viewOptions } from "./view.ts";
-
-/** Long enough for any line a chat server sends; longer ones are cut for display. */
-const DISPLAY_MAX_LINE = 1024 * 1024;
 
 export interface SessionOptions {
   /** Name to take in a room ('' or undefined: keep the server's). */
@@ -59,6 +57,8 @@ export class Session {
   /** This connection got as far as talking (a room's answer, or a server's bytes or silence). */
   private linked = false;
   private firstAttach = true;
+  /** The room this connection moved to (`/join`), joined again on a reconnect; undefined before any move. */
+  private room: string | undefined;
 
   constructor(
     client: ClientHandle,
@@ -186,6 +186,7 @@ export class Session {
       },
       this.lastId,
       this.seen,
+      first ? undefined : this.room,
     );
     this.link = link;
   }
@@ -204,6 +205,7 @@ export class Session {
     const link = this.link;
     if (!link) return;
     if (event.id) this.lastId = event.id;
+    if (event.kind === "room" && event.room && !roomProblem(event.room)) this.room = event.room; // sent back: well-formed only
     if (event.type === "ready") {
       this.up(this.firstAttach);
       this.view.replayed(event, this.lastId !== undefined);

@@ -138,6 +138,60 @@ test("link cut while the server stays up: reconnects, keeps draft and name, show
   peer.close();
 });
 
+test("link cut in a room joined by /join: the client comes back to that room, under its name, and shows what was missed there once", async () => {
+  await using server = await cliServer([], { binary: true });
+  using proxy = new CutProxy(server.port);
+  using peer = await testClient(server.port);
+  await peer.write("/nick pat\n/join dev\n");
+  await peer.waitLine(/^\* you are in room dev now /);
+  using bystander = await testClient(server.port);
+  await bystander.write("/nick main-only\n");
+  client("roomcut", "rosa", proxy.port);
+  await tmux.waitScreen("roomcut", (s) => s.includes("you are now rosa"), "rosa in the room", 10_000);
+  tmux.type("roomcut", "/join dev");
+  tmux.keys("roomcut", "Enter");
+  await peer.waitLine("* rosa joined");
+  await peer.write("before-cut in dev\n");
+  await tmux.waitScreen("roomcut", (s) => s.includes("before-cut in dev"), "a line before the cut");
+
+  proxy.blocked = true;
+  proxy.cut();
+  await tmux.waitScreen("roomcut", (s) => s.includes("reconnecting"), "the client saying it reconnects");
+  await peer.waitLine(/^\* rosa left/);
+  await peer.write("while-away in dev\n");
+  await bystander.write("said in main\n");
+  proxy.blocked = false;
+
+  await tmux.waitScreen("roomcut", (s) => s.includes("while-away in dev"), "the line missed in dev", 10_000);
+  await until(() => count(peer.text, "* rosa joined") === 2, `rosa back in dev: ${peer.text}`);
+  tmux.type("roomcut", "back in dev");
+  tmux.keys("roomcut", "Enter");
+  await peer.waitLine("rosa: back in dev");
+  const all = tmux.screen("roomcut", true);
+  expect(count(all, "before-cut in dev")).toBe(1);
+  expect(count(all, "while-away in dev")).toBe(1);
+  expect(all).toContain("1 line said while you were away");
+  expect(all).not.toContain("may be missing");
+  expect(all).not.toContain("said in main");
+  expect(all).not.toContain("you are already in");
+  // In dev it came back as rosa: never seen there as a guest.
+  expect(peer.lines.filter((l) => l.startsWith("* guest-"))).toEqual([]);
+  expect(bystander.lines).not.toContain("rosa: back in dev");
+  // Back in main, then cut again: it comes back to main, without a word about it.
+  tmux.type("roomcut", "/join main");
+  tmux.keys("roomcut", "Enter");
+  await until(() => count(bystander.text, "* rosa joined") === 2, "rosa in main");
+  proxy.cut();
+  await until(() => count(bystander.text, "* rosa left") === 2, "rosa gone from main");
+  await until(() => count(bystander.text, "* rosa joined") === 3, "rosa back in main", 10_000);
+  tmux.type("roomcut", "back in main");
+  tmux.keys("roomcut", "Enter");
+  await bystander.waitLine("rosa: back in main");
+  expect(tmux.screen("roomcut", true)).not.toContain("already in");
+  tmux.keys("roomcut", "C-d");
+  expect(await tmux.exited("roomcut")).toBe(0);
+}, 30_000);
+
 test("server restart: the client comes back to the new server with its draft and name", async () => {
   await using first = await cliServer([], { binary: true });
   const port = first.port;

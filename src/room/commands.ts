@@ -147,8 +147,8 @@ const handlers: Handlers = {
 /** Runs one line `m` typed (decoded and sanitised). */
 export function runLine(room: RoomActions, m: Member, text: string): void {
   const input = parseInput(text);
-  // Setting up (a name, the events' format) is not saying anything: the join waits for the name.
-  if (input.kind !== "nick" && input.kind !== "events") room.announce(m);
+  // Setting up (a name, the events' format, the room) is not saying anything: the join waits for the name.
+  if (input.kind !== "nick" && input.kind !== "events" && input.kind !== "join") room.announce(m);
   (handlers[input.kind] as Handler<typeof input.kind>)(room, m, input);
   if (input.kind === "nick") room.announce(m);
 }

@@ -33,7 +33,9 @@ export function moveIn(room: Room, conn: Conn, from: Member, json: boolean): Mem
   if (json) room.hub.replay(m, undefined, (reply) => room.delivery.send(m, reply));
   else room.hub.history(room.ctx.history, (bytes) => room.delivery.send(m, bytes));
   m.textFrom = room.hub.last;
-  if (room.members.markAnnounced(m)) room.hub.join(m);
+  // Not yet announced where it was (a reconnecting client's `/join` comes before its `/nick`): it gets its grace here too.
+  if (!from.announced) room.members.graceFor(m, () => room.announce(m));
+  else if (room.members.markAnnounced(m)) room.hub.join(m);
   if (room.flow.paused) conn.pause("room");
   else conn.resume("room");
   room.delivery.flush();
