@@ -4,7 +4,12 @@
  * is a process, so that it can be killed, stopped and restarted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pubKey, roomKeys } from "../src/cluster/keys.ts";
+import { RedisLink } from "../src/cluster/link.ts";
+import { register } from "../src/cluster/node.ts";
 import { type Op, wireGroups } from "../src/cluster/publisher.ts";
+import { scripts } from "../src/cluster/scripts.ts";
+import { parseRedisUrl } from "../src/cluster/url.ts";
 import { testClient, testMember } from "./fixture.ts";
 import { type Cli, cliServer, type RawClient, runToEnd, until } from "./helpers.ts";
 import { freePort, TestRedis } from "./redis.ts";
@@ -56,6 +61,32 @@ describe("a batch on the wire", () => {
   test("at most 64 lines an entry", () => {
     const ops = Array.from({ length: 150 }, (_, i) => op("message", "alice", 1, `l${i}`));
     expect(wireGroups(ops).map((g) => g.length)).toEqual([64, 64, 22]);
+  });
+});
+
+describe("the room's write script", () => {
+  test("a claim sent again by its holder (after a lost link) is still its own; another member's claim of it is refused", async () => {
+    const keys = roomKeys(newRoom());
+    const link = await RedisLink.open(parseRedisUrl(redis.url), 5000);
+    try {
+      const reg = await register(link, keys, "n1", "boot1", true, 0, "1000");
+      expect(reg.node).toBe("n1");
+      const batch = (seq: number, ...ops: string[][]) =>
+        scripts.ops.run(
+          link,
+          [keys.log, keys.meta, keys.names, keys.boots, pubKey(keys, "boot1"), keys.info, keys.bans],
+          ["n1", "boot1", String(seq), "1000", keys.prefix, ...ops.flat()],
+        );
+      const claim = (serial: number, name: string) => ["claim", name, "", String(serial), "", ""];
+      const join = (serial: number, name: string) => ["join", name, "0", String(serial), "peer", ""];
+      expect(await batch(1, claim(7, "bob"))).toEqual([1]);
+      // Announced meanwhile, then its claim comes again (a batch sent again after a lost link): it stays announced.
+      expect(await batch(2, join(7, "bob"), claim(7, "bob"))).toEqual([1, 1]);
+      expect(redis.cli("HGET", keys.names, "bob").trim()).toBe("n1\t7\t1\tbob");
+      expect(await batch(3, claim(8, "bob"), claim(8, "carol"))).toEqual([0, 1]);
+    } finally {
+      link.close();
+    }
   });
 });
 

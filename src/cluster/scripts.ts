@@ -56,7 +56,9 @@ for i = 6, #ARGV, 6 do
     r = redis.call('HINCRBY', meta, 'seq', n) - n + 1
     add('message', a, x, s, 'o', r, 'u', b, 'B', boot, 'c', y)
   elseif op == 'claim' then
-    r = redis.call('HSETNX', names, la, node .. '\\t' .. s .. '\\t0\\t' .. a)
+    -- Its own already (a claim sent again after a lost link): still its own, as it stands.
+    local v = redis.call('HGET', names, la)
+    if v and not own(v, s) then r = 0 elseif not v then redis.call('HSET', names, la, node .. '\\t' .. s .. '\\t0\\t' .. a) end
   elseif op == 'join' then
     local v = redis.call('HGET', names, la)
     if v and not own(v, s) then r = 0 else
