@@ -97,7 +97,11 @@ export const serveArgs = {
     valueHint: "url",
     description: "Share one room with every server on this Redis: redis://[[user]:password@]host[:port][/db] or rediss:// (twoway)",
   },
-  room: { type: "string", valueHint: "name", description: "With --redis: the room's name (default main)" },
+  room: {
+    type: "string",
+    valueHint: "name",
+    description: "With --redis: the cluster room newcomers start in (default main); /join reaches the others",
+  },
   node: {
     type: "string",
     valueHint: "name",
