@@ -91,23 +91,37 @@ export function plainLine(event: RoomEvent): string {
   }
 }
 
-/** The plain form of the last room lines shown: enough to recognise a room's history sent as text. */
+/**
+ * The plain form of the last room lines shown: enough to recognise a room's
+ * history sent as text. Apart, the lines this client said (shown when typed,
+ * never sent back): recognised when a replay after a reconnect holds them.
+ */
 export class SeenLines {
   private readonly lines = new Set<string>();
+  private readonly own = new Set<string>();
 
   constructor(private readonly most = 2000) {}
 
-  add(line: string): void {
-    this.lines.delete(line);
-    this.lines.add(line);
-    if (this.lines.size > this.most) {
-      const oldest = this.lines.values().next();
-      if (!oldest.done) this.lines.delete(oldest.value);
+  add(line: string, set = this.lines): void {
+    set.delete(line);
+    set.add(line);
+    if (set.size > this.most) {
+      const oldest = set.values().next();
+      if (!oldest.done) set.delete(oldest.value);
     }
   }
 
   has(line: string): boolean {
     return this.lines.has(line);
+  }
+
+  said(line: string): void {
+    this.add(line, this.own);
+  }
+
+  /** Whether this client said `line` (and so showed it already, as it typed it). */
+  hasSaid(line: string): boolean {
+    return this.own.has(line);
   }
 }
 
@@ -126,9 +140,11 @@ export class RoomLink {
   private phase: Phase = "asking";
   /** Plain lines that came before the answer: replayed as JSON, or shown if the answer is no. */
   private held: string[] = [];
-  /** Replayed lines still to come after `ready`. */
-  private replaying = 0;
+  /** A `ready` whose replayed lines are still coming: they are shown together, once all came. */
+  private replay: { ready: RoomEvent; lines: RoomEvent[]; left: number } | null = null;
 
+  /** The first `ready` was handed on (the room answered `/events json`). */
+  private answered = false;
   /** A `/join` sent ahead of the events request: its refusal (an error) is not the request's. */
   private rejoining: string | null;
 
@@ -164,9 +180,11 @@ export class RoomLink {
   own(line: string): RoomEvent | null {
     // Read as the room reads it: `/ME  waves` is an action, `/me` alone is not.
     const input = parseInput(line);
-    if (input.kind === "me") return { type: "notice", kind: "action", from: this.me, text: `${this.me} ${input.text}` };
-    if (input.kind === "say" && input.text.trim() !== "") return { type: "message", from: this.me, text: input.text };
-    return null;
+    let event: RoomEvent | null = null;
+    if (input.kind === "me") event = { type: "notice", kind: "action", from: this.me, text: `${this.me} ${input.text}` };
+    if (input.kind === "say" && input.text.trim() !== "") event = { type: "message", from: this.me, text: input.text };
+    if (event) this.seen.said(plainLine(event));
+    return event;
   }
 
   line(line: string): void {
@@ -176,15 +194,12 @@ export class RoomLink {
     }
     const event = line.startsWith("{") ? parseEvent(line) : null;
     if (this.phase === "json") {
-      this.handle(event ?? { type: "message", text: line });
+      this.json(event ?? { type: "message", text: line });
       return;
     }
     if (event?.type === "ready") {
       this.phase = "json";
-      this.replaying = event.replay ?? 0;
-      this.handle(event);
-      this.handlers.settled("json");
-      if (this.replaying === 0) this.showWindow();
+      this.json(event);
     } else if (this.rejoining !== null && line.startsWith(`* you are in room ${this.rejoining} now `)) {
       // Back in the room: what came before was the first room's (its history), not this one's.
       this.held = [line];
@@ -206,12 +221,12 @@ export class RoomLink {
   /**
    * The plain lines that came between the greeting and `ready`: a room's
    * history as text, then whatever happened meanwhile. Room lines among
-   * them were shown before (a reconnect) or were just replayed as JSON; the
+   * them were shown before (a reconnect), said by this client, or were just replayed as JSON; the
    * rest (joins, leaves, notices) are shown now, in their order.
    */
   private showWindow(): void {
     for (const line of this.held.splice(0)) {
-      if (!this.seen.has(line)) this.handlers.event(eventOfLine(line));
+      if (!this.seen.has(line) && !this.seen.hasSaid(line)) this.handlers.event(eventOfLine(line));
     }
   }
 
@@ -226,12 +241,41 @@ export class RoomLink {
     this.handlers.event(event);
   }
 
+  /**
+   * An event of a room that speaks JSON. A `ready` and the lines it replays
+   * are taken whole and then handed on, without the lines this client said
+   * itself (a replay after a reconnect holds those said after the last line
+   * it received), and `ready` counts what is handed on.
+   */
+  private json(event: RoomEvent): void {
+    const replay = this.replay;
+    if (event.type === "ready") {
+      this.replay = { ready: event, lines: [], left: event.replay ?? 0 };
+      if (event.replay === undefined || event.replay === 0) this.replayed();
+    } else if (replay && event.history) {
+      if (!this.seen.hasSaid(plainLine(event))) replay.lines.push(event);
+      if (--replay.left === 0) this.replayed();
+    } else this.handle(event);
+  }
+
+  private replayed(): void {
+    const replay = this.replay;
+    if (!replay) return;
+    this.replay = null;
+    const answered = this.answered;
+    this.answered = true;
+    this.handle({ ...replay.ready, replay: replay.lines.length });
+    for (const event of replay.lines) this.handle(event);
+    if (answered) return;
+    this.handlers.settled("json");
+    this.showWindow();
+  }
+
   private handle(event: RoomEvent): void {
     if (event.id) this.lastId = event.id;
     this.track(event);
     this.handlers.event(event);
     if (event.id) this.seen.add(plainLine(event));
-    if (this.replaying > 0 && event.history && --this.replaying === 0) this.showWindow();
   }
 
   /** Names, for Tab and for knowing who "me" is. */

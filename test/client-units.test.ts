@@ -1,7 +1,7 @@
 /** Tables for the client's pure parts: terminal widths and rows, completion, mentions, the room link, the probe. */
 import { describe, expect, test } from "bun:test";
 import { backoff } from "../src/retry.ts";
-import { eventOfLine, parseEvent, plainLine, type RoomEvent, RoomLink } from "../src/room-link.ts";
+import { eventOfLine, parseEvent, plainLine, type RoomEvent, RoomLink, SeenLines } from "../src/room-link.ts";
 import { Probe, type Verdict } from "../src/session-probe.ts";
 import { candidates } from "../src/tty/complete.ts";
 import { cursorCell, graphemes, graphemeWidth, layout, wrapLine } from "../src/tty/width.ts";
@@ -135,16 +135,18 @@ describe("plain room lines read back (a server without /events)", () => {
 
 describe("RoomLink", () => {
   const greeting = "* welcome, you are guest-4 (1 other here; /nick NAME to rename, /help for commands)";
-  function link(lastId?: string) {
+  function link(lastId?: string, seen = new SeenLines(), room?: string) {
     const sent: string[] = [];
     const events: RoomEvent[] = [];
     const settled: string[] = [];
-    const room = new RoomLink(
+    const link = new RoomLink(
       greeting,
       { send: (l) => sent.push(l), event: (e) => events.push(e), settled: (f) => settled.push(f) },
       lastId,
+      seen,
+      room,
     );
-    return { room, sent, events, settled };
+    return { room: link, sent, events, settled };
   }
   const json = (value: object) => JSON.stringify({ ts: "2026-12-02T10:00:00.000Z", ...value });
 
@@ -170,7 +172,8 @@ describe("RoomLink", () => {
     room.line("bob: in the window");
     room.line("* carol joined");
     room.line(json({ type: "ready", name: "guest-4", members: ["bob", "carol", "guest-4"], replay: 1, complete: true }));
-    expect(events.map((e) => e.type)).toEqual(["ready"]);
+    // A ready is handed on with its replay, once that is whole (it counts what is shown).
+    expect(events).toEqual([]);
     room.line(json({ type: "message", id: "1-1", from: "bob", text: "in the window", history: true }));
     room.line(json({ type: "message", id: "1-2", from: "bob", text: "live" }));
     expect(events.map((e) => [e.type, e.text])).toEqual([
@@ -178,6 +181,46 @@ describe("RoomLink", () => {
       ["message", "in the window"],
       ["notice", "carol joined"],
       ["message", "live"],
+    ]);
+  });
+
+  test("a replay after a reconnect leaves out the lines this client said (shown when typed), and ready counts the rest", () => {
+    const seen = new SeenLines();
+    const first = link(undefined, seen);
+    first.room.line(json({ type: "ready", name: "ada", members: ["ada", "bob"], replay: 0 }));
+    expect(first.room.own("said before the cut")).toEqual({ type: "message", from: "ada", text: "said before the cut" });
+    const { room, events } = link("1-1", seen);
+    room.line("ada: said before the cut");
+    room.line(json({ type: "ready", name: "guest-9", members: ["bob", "guest-9"], replay: 2, complete: true }));
+    room.line(json({ type: "message", id: "1-2", from: "ada", text: "said before the cut", history: true }));
+    room.line(json({ type: "message", id: "1-3", from: "bob", text: "while away", history: true }));
+    expect(events.map((e) => [e.type, e.text, e.replay])).toEqual([
+      ["ready", "", 1],
+      ["message", "while away", undefined],
+    ]);
+  });
+
+  test("coming back to a room it had joined: /join first; the first room's window is dropped; an `already in` answer is not shown", () => {
+    const moved = link("1-1", new SeenLines(), "dev");
+    expect(moved.sent).toEqual(["/join dev", "/events json after=1-1"]);
+    moved.room.line("carol: history of main");
+    moved.room.line("* you are in room dev now (1 other here)");
+    moved.room.line(json({ type: "ready", name: "guest-9", members: ["bob", "guest-9"], replay: 0, complete: true }));
+    expect(moved.events.map((e) => [e.type, e.text])).toEqual([
+      ["ready", ""],
+      ["notice", "you are in room dev now (1 other here)"],
+    ]);
+    const home = link("1-1", new SeenLines(), "main");
+    home.room.line("! you are already in main");
+    home.room.line(json({ type: "ready", name: "guest-9", members: ["guest-9"], replay: 0, complete: true }));
+    expect(home.events.map((e) => e.type)).toEqual(["ready"]);
+    expect(home.settled).toEqual(["json"]);
+    const refused = link("1-1", new SeenLines(), "ops");
+    refused.room.line("! cannot join ops: connection refused");
+    refused.room.line(json({ type: "ready", name: "guest-9", members: ["guest-9"], replay: 0, complete: true }));
+    expect(refused.events.map((e) => [e.type, e.text])).toEqual([
+      ["ready", ""],
+      ["error", "cannot join ops: connection refused"],
     ]);
   });
 

@@ -153,6 +153,10 @@ test("link cut in a room joined by /join: the client comes back to that room, un
   await peer.waitLine("* rosa joined");
   await peer.write("before-cut in dev\n");
   await tmux.waitScreen("roomcut", (s) => s.includes("before-cut in dev"), "a line before the cut");
+  // Its own line, after the last it received: the replay after the cut holds it, and it is not shown again.
+  tmux.type("roomcut", "mine before the cut");
+  tmux.keys("roomcut", "Enter");
+  await peer.waitLine("rosa: mine before the cut");
 
   proxy.blocked = true;
   proxy.cut();
@@ -170,6 +174,7 @@ test("link cut in a room joined by /join: the client comes back to that room, un
   const all = tmux.screen("roomcut", true);
   expect(count(all, "before-cut in dev")).toBe(1);
   expect(count(all, "while-away in dev")).toBe(1);
+  expect(count(all, "mine before the cut"), all).toBe(1);
   expect(all).toContain("1 line said while you were away");
   expect(all).not.toContain("may be missing");
   expect(all).not.toContain("said in main");
