@@ -150,6 +150,21 @@ describe("rooms", () => {
     expect(readFileSync(log, "utf8")).toMatch(/Z bob: in main\n/);
   });
 
+  test("a newcomer whose first lines are /join and /nick is announced only where it lands, under its name", async () => {
+    await using s = await testServer();
+    using alice = await testMember(s.port, "alice");
+    using bob = await testMember(s.port, "bob");
+    await join(bob, "dev");
+    using carol = await testClient(s.port);
+    await carol.waitLine(/^\* welcome, you are guest-\d+ /);
+    await carol.write("/join dev\n/nick carol\n");
+    await bob.waitLine("* carol joined");
+    await carol.write("hello dev\n");
+    await bob.waitLine("carol: hello dev");
+    expect(bob.lines.filter((l) => l.startsWith("* guest-"))).toEqual([]);
+    expect(alice.lines.filter((l) => l.startsWith("* guest-") || l.includes("carol"))).toEqual([]);
+  });
+
   test("the console starts in main and can /join; its lines go to its room", async () => {
     await using s = await testServer();
     using alice = await testMember(s.port, "alice");
