@@ -4,6 +4,9 @@
  * is a process, so that it can be killed, stopped and restarted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pubKey, roomKeys } from "../src/cluster/keys.ts";
 import { RedisLink } from "../src/cluster/link.ts";
 import { register } from "../src/cluster/node.ts";
@@ -190,9 +193,10 @@ describe("names, private messages and kicks across servers", () => {
     expect(said(carol, "psst")).toEqual([]);
   }, 30_000);
 
-  test("history comes from Redis and survives a restart of every server", async () => {
+  test("history comes from Redis and survives a restart of every server; a server's output and --log get no line twice", async () => {
     const room = newRoom();
-    const n1 = await node(room, "n1");
+    const log = join(mkdtempSync(join(tmpdir(), "chat-cluster-")), "room.log");
+    const n1 = await node(room, "n1", ["--log", log]);
     const n2 = await node(room, "n2");
     {
       using alice = await testMember(n1.port, "alice");
@@ -204,10 +208,16 @@ describe("names, private messages and kicks across servers", () => {
       n.kill("SIGTERM");
       expect(await n.exited).toBe(0);
     }
-    await using n3 = await node(room, "n3", ["--history", "3"]);
+    await using n3 = await node(room, "n3", ["--history", "3", "--log", log]);
     using newcomer = await testMember(n3.port);
     await newcomer.waitLine("alice: kept 4");
     expect(newcomer.lines.filter((l) => l.startsWith("alice: "))).toEqual(["alice: kept 2", "alice: kept 3", "alice: kept 4"]);
+    // The room's past is the newcomers', not news for the server that came in: not printed or logged again.
+    await newcomer.write("after the restart\n");
+    await n3.waitOut(/after the restart/);
+    await until(() => readFileSync(log, "utf8").includes("after the restart") || undefined, "the line in the log");
+    expect(n3.stdout()).not.toContain("kept");
+    expect(readFileSync(log, "utf8").match(/alice: kept 4/g)).toHaveLength(1);
   }, 30_000);
 
   test("two rooms on one Redis stay apart", async () => {

@@ -36,11 +36,11 @@ export class Arrivals {
 
   constructor(private readonly at: ArrivalsAt) {}
 
-  /** One entry, in the stream's order. */
-  apply(e: Entry): void {
+  /** One entry, in the stream's order; `past`: a line said before this server was in the room (kept, not delivered). */
+  apply(e: Entry, past = false): void {
     const own = e.n === this.at.node();
     const sender = own ? this.at.local.get(Number(e.s)) : undefined;
-    if (e.t === "message" || e.t === "action") this.roomLine(e, sender);
+    if (e.t === "message" || e.t === "action") this.roomLine(e, sender, past);
     else if (e.t === "join") this.joined(e, own, sender);
     else if (e.t === "leave") this.left(e, own);
     else if (e.t === "rename") {
@@ -103,23 +103,25 @@ export class Arrivals {
   }
 
   /** An entry's lines (one, or a member's lines in a row), each once. */
-  private roomLine(e: Entry, sender: Member | undefined): void {
+  private roomLine(e: Entry, sender: Member | undefined, past: boolean): void {
     const ts = idTime(e.id);
     const texts = e.c ? e.x.split("\n") : [e.x];
     texts.forEach((text, i) => {
-      this.oneLine(e, Number(e.o) + i, Number(e.u) + i, text, ts, sender);
+      this.oneLine(e, Number(e.o) + i, Number(e.u) + i, text, ts, sender, past);
     });
   }
 
-  private oneLine(e: Entry, seq: number, u: number, text: string, ts: number, sender: Member | undefined): void {
+  private oneLine(e: Entry, seq: number, u: number, text: string, ts: number, sender: Member | undefined, past: boolean): void {
     if (e.B && u <= (this.lastLine.get(e.B) ?? 0)) return;
     if (e.B) this.lastLine.set(e.B, u);
     const missed = this.at.kept.last > 0 ? seq - this.at.kept.last - 1 : 0;
-    if (missed > 0)
+    if (missed > 0 && !past)
       this.at.delivery.broadcast({ type: "notice", text: `${missed} lines of the room were missed here (this server fell behind)` });
     const event: ChatEvent = e.t === "action" ? { type: "action", from: e.f, text } : { type: "message", from: e.f, text };
     const line = eventLine(event);
     this.at.kept.at(seq, encoder.encode(`${line}\n`), sender?.serial ?? -1, ts);
+    // The room's history, read when this server came in: newcomers get it; the server's output had it already (or never).
+    if (past) return;
     // The id is made only for members that take JSON.
     this.at.delivery.broadcast(event, sender, { seq, ts, id: this.at.delivery.json ? this.at.kept.id(seq) : undefined });
   }

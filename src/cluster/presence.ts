@@ -157,7 +157,7 @@ export class Cluster {
     await this.guests.refill();
     await this.readState(link);
     const { lines, newest } = await recentLines(link, this.keys, Math.max(this.options.history, 1));
-    for (const e of lines) hub.apply(e);
+    for (const e of lines) hub.apply(e, true);
     this.reader.logAt = newest;
     await hub.claimConsole();
     this.reapFrom = Date.now() + LEASE_MS;

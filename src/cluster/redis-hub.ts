@@ -252,10 +252,10 @@ export class RedisHub implements Hub {
     return [...this.local.values()].map((m) => this.claimOp(m));
   }
 
-  /** Hands an entry read from the room's stream or this server's inbox to the members here. */
-  apply(e: Entry): void {
+  /** Hands an entry read from the room's stream or this server's inbox to the members here (`past`: see Arrivals.apply). */
+  apply(e: Entry, past = false): void {
     if (e.n === this.cluster.node() && e.q) this.seenOwn = Math.max(this.seenOwn, Number(e.q));
-    this.arrivals.apply(e);
+    this.arrivals.apply(e, past);
   }
 
   /** This server's receivers hold its room up (the stream waits in Redis meanwhile). */
