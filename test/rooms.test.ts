@@ -136,6 +136,9 @@ describe("rooms", () => {
     expect(text).toContain("\n* alice left (joined ops)\n");
     expect(text).toContain("\n[ops] * alice joined from ");
     expect(text).toContain("\n[ops] alice: in ops\n");
+    // The console moving in has no address to show.
+    plain.write("/join ops\n");
+    await plain.waitOut(/^\[ops\] \* server joined$/m);
 
     const log = joinPath(mkdtempSync(joinPath(tmpdir(), "chat-rooms-")), "room.log");
     await using json = await cliServer(["--json", "--log", log]);

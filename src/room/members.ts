@@ -108,7 +108,8 @@ export class Members implements Iterable<Member> {
     consoleName: string,
     private readonly nextGuest: () => string | undefined = () => undefined,
   ) {
-    this.console = this.make(consoleName, null, "console", 0);
+    // The console has no address: its join prints no `from`.
+    this.console = this.make(consoleName, null, "", 0);
     this.console.announced = true;
     this.byName.set(nameKey(consoleName), this.console);
   }
