@@ -31,6 +31,10 @@
  *
  * `--stdout FILE`: the chat servers of every case print to FILE (a regular
  * file) instead of /dev/null.
+ *
+ * Cold figures: the first warm-up pass of the echo, room1000 and cluster
+ * cases (fresh servers, JIT warm-up included) is printed as its own small
+ * table after the warm one, one run per peer, beside the warm ratios.
  */
 import { existsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
@@ -48,6 +52,7 @@ import {
   startCluster,
   waitQuiet,
 } from "./bench-peers/cluster.ts";
+import { renderColdTable } from "./bench-peers/cold.ts";
 import { PrintingFiles, SOCAT, socatSpec } from "./bench-peers/printing.ts";
 import {
   type Fields,
@@ -123,10 +128,17 @@ const problems: string[] = [];
 /** Lines for the footer: what was skipped and why. */
 const notes: string[] = [];
 let otherLoadMax = 0;
-/** False during warm-up passes: nothing is noted (problems still are). */
+/** False during warm-up passes: nothing is noted in `figures` (problems still are). */
 let recording = true;
+/** The first warm-up pass on fresh servers: its figures are noted in `cold`, one run per peer. */
+let coldPass = false;
+const cold: Record<string, Record<string, number>> = {};
 
 function note(peer: string, metric: string, value: number): void {
+  if (coldPass) {
+    cold[peer] ??= {};
+    cold[peer][metric] = value;
+  }
   if (!recording) return;
   const byMetric = figures[peer] ?? {};
   figures[peer] = byMetric;
@@ -197,8 +209,10 @@ async function interleaved<S extends { stop(): Promise<void> }>(
     for (const [peer, start] of Object.entries(peers)) servers.push([peer, await start()]);
     recording = false;
     for (let pass = 0; pass < warmup; pass++) {
+      coldPass = pass === 0;
       for (const each of cases) for (const [peer, server] of servers) await step(`${peer} warm-up`, () => each(peer, server));
     }
+    coldPass = false;
     recording = true;
     for (let run = 0; run < RUNS; run++) {
       for (const each of cases) for (const [peer, server] of servers) await step(`${peer} run ${run + 1}`, () => each(peer, server));
@@ -536,6 +550,8 @@ async function main(): Promise<void> {
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
   if (["echo", "room", "room1000", "idle", "start", "print"].some((name) => ONLY.has(name))) console.log(renderTable(get, sum));
   if (ONLY.has("cluster") && REDIS_SERVER) console.log(`\n${renderClusterTable(get, sum)}`);
+  const coldTable = renderColdTable((peer, metric) => cold[peer]?.[metric] ?? Number.NaN, get);
+  if (coldTable) console.log(`\n${coldTable}`);
   if (opts.baseline)
     console.log(`\nBefore (${opts.baseline}) and after (${CHAT}), interleaved in the same runs:\n\n${renderBaseline(get, sum)}`);
   console.log(footer(Date.now() - started));
@@ -554,7 +570,7 @@ function footer(elapsedMs: number): string {
   const lines = [
     "",
     `Medians of ${RUNS} run(s); ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
-    `Echo peers, the 1,000-receiver room's servers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case; printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
+    `Echo peers, the 1,000-receiver room's servers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case (the first is the cold table); printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
     ...notes,
     `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,
     problems.length === 0

@@ -114,6 +114,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     const now = Date.now();
     mode.tick(now);
     idle.sweep(now);
+    connections.tick();
   }, tickInterval(idleMs));
 
   let closing: Promise<void> | null = null;

@@ -5,6 +5,7 @@
  * for random mixes of them.
  */
 import { describe, expect, test } from "bun:test";
+import { INVISIBLE_RANGES, isInvisible, isPictographic } from "../src/text/invisible.ts";
 import { decodeLine, SANITIZE_GROWTH, sanitize, sanitizeInto } from "../src/text/sanitize.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -22,6 +23,20 @@ function bothForms(bytes: Uint8Array): string {
   expect(Buffer.from(intoBytes(bytes)).equals(Buffer.from(enc(text)))).toBe(true);
   return text;
 }
+
+test("the invisible ranges the sanitiser's tables are built from are exactly what isInvisible says", () => {
+  const inRanges = (cp: number) => {
+    for (let k = 0; k < INVISIBLE_RANGES.length; k += 2)
+      if (cp >= (INVISIBLE_RANGES[k] ?? 0) && cp <= (INVISIBLE_RANGES[k + 1] ?? 0)) return true;
+    return false;
+  };
+  const disagree: number[] = [];
+  for (let cp = 0xa0; cp <= 0x10ffff; cp++) if (isInvisible(cp) !== inRanges(cp)) disagree.push(cp);
+  expect(disagree).toEqual([]);
+  // The pictographic table, built range by range, at its edges.
+  expect([0x203c, 0x3299, 0x1f004, 0x1fffd, 0xa9].map(isPictographic)).toEqual([true, true, true, true, true]);
+  expect([0x203b, 0x3298, 0x1f003, 0x1fffe, 0x4000].map(isPictographic)).toEqual([false, false, false, false, false]);
+});
 
 describe("invisible characters are made visible, in both forms", () => {
   const cases: [string, string, string][] = [

@@ -13,7 +13,7 @@ export function published(m: Member): Published {
 }
 
 export class Directory {
-  private sorted: { local: readonly string[]; version: number; names: string[] } | null = null;
+  private sorted: { local: number; version: number; names: string[] } | null = null;
 
   constructor(
     private readonly members: Members,
@@ -24,11 +24,10 @@ export class Directory {
 
   /** Every name in the room, sorted; made again only after a change here or in the roster. */
   names(): readonly string[] {
-    const local = this.members.names();
     const cached = this.sorted;
-    if (cached && cached.local === local && cached.version === this.roster.version) return cached.names;
-    const names = [...local, ...this.roster.names()].sort((a, b) => a.localeCompare(b));
-    this.sorted = { local, version: this.roster.version, names };
+    if (cached && cached.local === this.members.version && cached.version === this.roster.version) return cached.names;
+    const names = [...this.members.names(), ...this.roster.names()].sort((a, b) => a.localeCompare(b));
+    this.sorted = { local: this.members.version, version: this.roster.version, names };
     return names;
   }
 

@@ -2,6 +2,7 @@
 import { defineCommand, type ParsedArgs } from "citty";
 import { parseRedisUrl, type RedisAddress } from "../cluster/url.ts";
 import { CONNECT_TIMEOUT_MS, MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
+import { isDevNull } from "../dev-null.ts";
 import { UsageError } from "../errors.ts";
 import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
@@ -138,6 +139,7 @@ function cidrs(raw: readonly string[], flag: string): Cidr[] {
 
 /** `--timeout 0`: a day stands for no limit (the client needs a number). */
 const NO_LIMIT_MS = 24 * 3600 * 1000;
+const STDIN_FD = 0;
 
 /** `--redis`, `--room`, `--node`: what a cluster room needs, checked (usage errors exit 2). */
 export function clusterArgs(args: ParsedArgs<typeof serveArgs>, mode: string): ClusterArgs | undefined {
@@ -239,7 +241,8 @@ export default defineCommand({
     const where = cluster && clustered ? `, room ${cluster.room} via redis ${clustered.redis.label}, node ${cluster.nodeName}` : "";
     essential(`listening on ${server.label} (mode ${mode}${where})`);
     if (options.tls) logger.info(`tls certificate sha256 ${await tlsFingerprint(options.tls.cert)}`);
-    const console = mode === "twoway" ? await openConsole(server, args.json !== true, out, interrupt) : null;
+    // Input from /dev/null has no line for a console, ever (its end never stops the server): no console, no stdin stream.
+    const console = mode === "twoway" && !isDevNull(STDIN_FD) ? await openConsole(server, args.json !== true, out, interrupt) : null;
     await stopped.promise;
     printStatusThrough(null);
     console?.close();

@@ -120,6 +120,15 @@ export class Delivery {
   }
 
   /**
+   * A member's read is handled: its lines go out now when some member gets its own copy of them
+   * (a sender does not get its own lines back), else with the rest of this event-loop turn's
+   * (a thousand members renaming at once: one send to each member, not a thousand).
+   */
+  readDone(): void {
+    if (this.fanout.personal) this.fanout.flush();
+  }
+
+  /**
    * Plain lines as relayed (`NAME: TEXT\n` each, one or many): numbered and
    * kept (`record`), printed straight from those bytes, and written as JSON
    * for the members that take it.

@@ -7,7 +7,8 @@
  *
  * The room flushes before anything whose order matters (a line to one
  * member, a member joining or leaving) and at the end of each event it
- * handles; a batch never waits past the current event-loop turn.
+ * handles (a read whose lines are for everyone alike goes out with the rest
+ * of the turn's); a batch never waits past the current event-loop turn.
  *
  * While some members take JSON events, each batch has a JSON copy gathered
  * beside it (`json`), with the same lines left out for the same members,
@@ -98,13 +99,7 @@ function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8A
  * `hide` (the members that ignore its sender): a sender's lines one after
  * another are one range for each of them.
  */
-function exclude<Member>(
-  exclusions: Exclusion<Member>[],
-  start: number,
-  end: number,
-  except: Member | undefined,
-  hide: readonly Member[] | undefined,
-): void {
+function exclude<Member>(exclusions: Exclusion<Member>[], start: number, end: number, except?: Member, hide?: readonly Member[]): void {
   if (except !== undefined) excludeFor(exclusions, start, end, except);
   if (hide) for (const member of hide) if (member !== except) excludeFor(exclusions, start, end, member);
 }
@@ -174,6 +169,11 @@ export class Fanout<Member> {
 
   /** `deliver` sends a sealed batch to every member (see FanoutBatch.for). */
   constructor(private readonly deliver: (batch: FanoutBatch<Member>) => void) {}
+
+  /** Some member gets its own copy of what is gathered (the JSON copy leaves out the same): not gathered across reads. */
+  get personal(): boolean {
+    return this.exclusions.length > 0;
+  }
 
   /** Gathers a JSON copy of each batch from now on, or stops; what was gathered goes out first. */
   setJson(on: boolean): void {

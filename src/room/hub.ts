@@ -101,7 +101,7 @@ export interface Hub {
   replay(m: Member, after: string | undefined, send: (reply: Uint8Array) => void): void;
   /** Room lines numbered above this were said before now (see Member.textFrom). */
   readonly last: number;
-  /** Every name in the room, sorted (shared: do not change it). */
+  /** Every name in the room, sorted (the room's own list: do not change it, copy it to keep it). */
   names(): readonly string[];
   /** The name as held by a member of the room (its own case), or undefined when no one holds it. */
   holder(name: string): string | undefined;

@@ -121,7 +121,7 @@ export class Room implements Mode<Member>, RoomActions {
 
   data(m: Member, chunk: Uint8Array): void {
     m.input?.push(chunk);
-    this.delivery.flush();
+    this.delivery.readDone();
   }
 
   end(m: Member): void {

@@ -11,6 +11,7 @@ import { plainAddress } from "../net/address.ts";
 import { Conn, type ConnRef } from "../net/conn.ts";
 import { PlainPortGuard } from "../net/plain-port.ts";
 import { type AdmissionRules, admissionRefusal } from "./admission.ts";
+import { CrowdCollector } from "./collect.ts";
 import type { IdleSweep } from "./idle.ts";
 import { peerName } from "./listen.ts";
 
@@ -65,6 +66,7 @@ export class Connections {
   private inputHeld = false;
   private closing = false;
   private counter: SocketCounter | null = null;
+  private readonly collector = new CrowdCollector();
 
   constructor(private readonly options: ConnectionsOptions) {
     this.mode = options.mode;
@@ -107,6 +109,11 @@ export class Connections {
   /** The server is shutting down: whoever connects from now on is refused. */
   refuseAll(): void {
     this.closing = true;
+  }
+
+  /** The server's tick (memory a crowd that left held is collected then). */
+  tick(): void {
+    this.collector.tick();
   }
 
   /** Every connection, admitted and refused. */
@@ -198,6 +205,7 @@ export class Connections {
     if (deadline !== undefined) clearTimeout(deadline);
     this.refused.delete(conn);
     if (!this.admitted.delete(conn)) return;
+    this.collector.closed();
     this.countOut(conn);
     this.idle.forget(conn);
     const timer = this.shaking.get(conn);

@@ -24,6 +24,13 @@
 export const ZWNJ = 0x200c;
 export const ZWJ = 0x200d;
 
+/** The code points `isInvisible` says yes to, as inclusive ranges (sanitize.ts builds its tables from them). */
+export const INVISIBLE_RANGES = [
+  0xad, 0xad, 0x600, 0x605, 0x61c, 0x61c, 0x6dd, 0x6dd, 0x70f, 0x70f, 0x890, 0x891, 0x8e2, 0x8e2, 0x115f, 0x1160, 0x180e, 0x180e, 0x200b,
+  0x200f, 0x2028, 0x202e, 0x2060, 0x206f, 0x3164, 0x3164, 0xfeff, 0xfeff, 0xffa0, 0xffa0, 0xfff9, 0xfffb, 0x110bd, 0x110bd, 0x110cd,
+  0x110cd, 0x13430, 0x1343f, 0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe007f,
+];
+
 /** True for a code point of U+00A0 or above that is made visible (the caller checks the joiners' exception). */
 export function isInvisible(cp: number): boolean {
   if (cp < 0x2000) {
@@ -100,11 +107,17 @@ const PICTOGRAPHIC = [
 
 /** Extended_Pictographic as a table of U+2000–U+3FFF and U+1F000–U+1FFFF (all of it but U+00A9 and U+00AE): a ZWJ in an emoji sequence asks twice. */
 const PICTOGRAPHIC_TABLE = new Uint8Array(0x6000);
+// Range by range, not code point by code point: a loop of thousands at start-up is compiled by the JIT's top tier.
 for (let k = 0; k < PICTOGRAPHIC.length; k += 2) {
-  for (let cp = PICTOGRAPHIC[k] ?? 0; cp <= (PICTOGRAPHIC[k + 1] ?? 0); cp++) {
-    if (cp >= 0x2000 && cp < 0x4000) PICTOGRAPHIC_TABLE[cp - 0x2000] = 1;
-    else if (cp >= 0x1f000 && cp < 0x20000) PICTOGRAPHIC_TABLE[cp - 0x1d000] = 1;
-  }
+  const first = PICTOGRAPHIC[k] ?? 0;
+  const last = PICTOGRAPHIC[k + 1] ?? 0;
+  markPictographic(Math.max(first, 0x2000), Math.min(last, 0x3fff), 0x2000);
+  markPictographic(Math.max(first, 0x1f000), Math.min(last, 0x1ffff), 0x1d000);
+}
+
+/** Marks `[first, last]` (nothing when empty) at `offset` below in the table. */
+function markPictographic(first: number, last: number, offset: number): void {
+  if (first <= last) PICTOGRAPHIC_TABLE.fill(1, first - offset, last - offset + 1);
 }
 
 export function isPictographic(cp: number): boolean {

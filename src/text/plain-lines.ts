@@ -17,8 +17,10 @@ export interface LinePrefix {
   words: Int32Array;
 }
 
+const encoder = new TextEncoder();
+
 export function linePrefix(text: string): LinePrefix {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = encoder.encode(text);
   const words = new Int32Array(Math.ceil(bytes.length / 4));
   new Uint8Array(words.buffer).set(bytes);
   return { bytes, words };

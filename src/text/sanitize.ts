@@ -13,7 +13,7 @@
  * `copyPlainLines` is the printer's shortcut for the lines that need neither.
  */
 import { copyBytes } from "./bytes.ts";
-import { isInvisible, keptInBytes, keptInText, ZWJ, ZWNJ } from "./invisible.ts";
+import { INVISIBLE_RANGES, isInvisible, keptInBytes, keptInText, ZWJ, ZWNJ } from "./invisible.ts";
 
 /**
  * The controls and the BMP's invisible characters (`isInvisible`), the
@@ -106,11 +106,16 @@ for (let b = 0; b < 256; b++) {
 }
 const HEX = new TextEncoder().encode("0123456789ABCDEF");
 /** 1 for the 2-byte characters made visible: C1 controls, U+00AD, U+0600–U+0605, U+061C, U+06DD, U+070F. */
-const SHOWN_BELOW_800 = new Uint8Array(0x800);
-for (let cp = 0x80; cp < 0x800; cp++) if (cp < 0xa0 || isInvisible(cp)) SHOWN_BELOW_800[cp] = 1;
+const SHOWN_BELOW_800 = new Uint8Array(0x800).fill(1, 0x80, 0xa0);
 /** 1 for each 64-code-point block of the BMP that holds an invisible character: most text skips `isInvisible` with one load. */
 const INVISIBLE_BLOCK = new Uint8Array(1024);
-for (let cp = 0xa0; cp < 0x10000; cp++) if (isInvisible(cp)) INVISIBLE_BLOCK[cp >> 6] = 1;
+// From the ranges, not by asking `isInvisible` of every BMP code point: that loop, at every start, was compiled by the JIT's top tier.
+for (let k = 0; k < INVISIBLE_RANGES.length; k += 2) {
+  const first = INVISIBLE_RANGES[k] ?? 0;
+  const last = Math.min(INVISIBLE_RANGES[k + 1] ?? 0, 0xffff);
+  if (first < 0x800) SHOWN_BELOW_800.fill(1, first, Math.min(last + 1, 0x800));
+  for (let block = first >> 6; block <= last >> 6; block++) INVISIBLE_BLOCK[block] = 1;
+}
 
 /** True when every byte of `bytes[start, end)` is printed as it is (tab and printable ASCII): the line needs no decoding or sanitising. */
 export function isPlain(bytes: Uint8Array, start: number, end: number): boolean {
