@@ -92,7 +92,7 @@ export function plainLine(event: RoomEvent): string {
 }
 
 /**
- * The plain form of the last room lines shown: enough to recognise a room's
+ * The plain form of the last `most` room lines shown: enough to recognise a room's
  * history sent as text. Apart, the lines this client said (shown when typed,
  * never sent back): recognised when a replay after a reconnect holds them.
  */
@@ -102,13 +102,8 @@ export class SeenLines {
 
   constructor(private readonly most = 2000) {}
 
-  add(line: string, set = this.lines): void {
-    set.delete(line);
-    set.add(line);
-    if (set.size > this.most) {
-      const oldest = set.values().next();
-      if (!oldest.done) set.delete(oldest.value);
-    }
+  add(line: string): void {
+    this.remember(this.lines, line);
   }
 
   has(line: string): boolean {
@@ -116,12 +111,18 @@ export class SeenLines {
   }
 
   said(line: string): void {
-    this.add(line, this.own);
+    this.remember(this.own, line);
   }
 
   /** Whether this client said `line` (and so showed it already, as it typed it). */
   hasSaid(line: string): boolean {
     return this.own.has(line);
+  }
+
+  private remember(set: Set<string>, line: string): void {
+    set.delete(line);
+    set.add(line);
+    if (set.size > this.most) set.delete(set.values().next().value ?? "");
   }
 }
 
@@ -182,7 +183,7 @@ export class RoomLink {
     const input = parseInput(line);
     let event: RoomEvent | null = null;
     if (input.kind === "me") event = { type: "notice", kind: "action", from: this.me, text: `${this.me} ${input.text}` };
-    if (input.kind === "say" && input.text.trim() !== "") event = { type: "message", from: this.me, text: input.text };
+    else if (input.kind === "say" && input.text.trim() !== "") event = { type: "message", from: this.me, text: input.text };
     if (event) this.seen.said(plainLine(event));
     return event;
   }
@@ -251,7 +252,7 @@ export class RoomLink {
     const replay = this.replay;
     if (event.type === "ready") {
       this.replay = { ready: event, lines: [], left: event.replay ?? 0 };
-      if (event.replay === undefined || event.replay === 0) this.replayed();
+      if (this.replay.left === 0) this.replayed();
     } else if (replay && event.history) {
       if (!this.seen.hasSaid(plainLine(event))) replay.lines.push(event);
       if (--replay.left === 0) this.replayed();

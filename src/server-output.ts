@@ -35,10 +35,9 @@ export class ServerOutput {
     /** stdout is /dev/null: nothing is printed to it. */
     readonly discard = isDevNull(STDOUT_FD),
   ) {
-    const sink = eventSink(mode, style, discard ? null : this.stdout, (text) => this.print(text), log);
-    const event = (e: ChatEvent) => sink(e);
+    const event = eventSink(mode, style, discard ? null : this.stdout, (text) => this.print(text), log);
     // Another room's lines are events: each is labelled (the byte paths print no label).
-    const inRoom = (room: string): ModeOutput => ({ event: (e) => sink(e, room), relayed: discard && !log ? NOTHING : undefined });
+    const inRoom = (room: string): ModeOutput => ({ event: (e) => event(e, room), relayed: discard && !log ? NOTHING : undefined });
     if (discard) this.output = log ? { event, inRoom } : { event, lines: NOWHERE, relayed: NOTHING, inRoom };
     else if (style === "plain" && !log)
       this.output = { event, lines: plainLineWriter(this.stdout), relayed: this.stdout.raw.bind(this.stdout), inRoom };

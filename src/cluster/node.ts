@@ -56,9 +56,11 @@ export async function register(
       [want, boot, String(LEASE_MS), asked ? "1" : "0", keys.prefix],
     )) as Reply[];
     const [status, node, epoch, had] = reply.map(String);
-    // Listed for `/rooms` (again after Redis lost its data).
-    if (status === "ok") await link.call("SADD", [ROOMS_KEY, keys.room]);
-    if (status === "ok") return { node: node ?? want, epoch: Number(epoch), had: had === "1" };
+    if (status === "ok") {
+      // Listed for `/rooms` (again after Redis lost its data); a key of its own, outside the room's slot.
+      await link.call("SADD", [ROOMS_KEY, keys.room]);
+      return { node: node ?? want, epoch: Number(epoch), had: had === "1" };
+    }
     if (Date.now() >= deadline) throw new ChatError(`another live server in this room is called ${want}: choose another --node`);
     await Bun.sleep(500);
   }

@@ -142,6 +142,7 @@ export class Lobby implements Mode<Seat>, RoomLobby {
   whisper(from: RoomActions, m: Member, to: string, text: string): void {
     const room = this.roomOf(to);
     const target = room?.find(to);
+    // Held on another server, in one of this server's cluster rooms: through that room's hub, answered here.
     if (room && !target) room.hub.whisper(m, to, text, (event) => from.tell(m, event));
     if (!room || !target) return;
     const event = { type: "message", from: m.name, to: target.name, text } as const;
@@ -175,8 +176,8 @@ export class Lobby implements Mode<Seat>, RoomLobby {
 
   /** One server: its rooms; a cluster: the cluster's, as Redis counts them (asked, so answered a little later). */
   rooms(from: RoomActions, m: Member): void {
-    const here = [...this.byKey.values()].map((r) => ({ name: r.roomName, members: r.names().length }));
-    if (!this.shared) this.listRooms(from, m, here);
+    const counts = () => [...this.byKey.values()].map((r) => ({ name: r.roomName, members: r.names().length }));
+    if (!this.shared) this.listRooms(from, m, counts());
     else
       this.shared.cluster.rooms().then(
         (rooms) => this.listRooms(from, m, rooms),
