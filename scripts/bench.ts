@@ -74,6 +74,8 @@ const LOAD = join(ROOT, "dist/bench-load");
 const PRINT_SOURCE = join(ROOT, "scripts/bench-print.c");
 const PRINT = join(ROOT, "dist/bench-print");
 const PEERS = join(ROOT, "scripts/bench-peers");
+const LISTEN_SOURCE = join(PEERS, "listen-bun.ts");
+const LISTEN = join(ROOT, "dist/bench-listen");
 const IDLE_CONNS = 10_000;
 const ROOM_HELLO = "/nick u{i}";
 /** A run is given this long beyond its own length before it is killed. */
@@ -464,11 +466,22 @@ async function idleCase(peer: string, spec: ServerSpec, hello: string): Promise<
   }
 }
 
+/** Start-ups timed per binary; the median counts. */
+const START_RUNS = 15;
+
+/**
+ * chat from spawn to its listening line, alternately with a compiled Bun
+ * program that only listens (the runtime's own start-up: the floor).
+ */
 async function startCase(): Promise<void> {
-  for (let run = 0; run < 7; run++) {
-    const server = await startServer(chatSpec([]), false);
-    note("chat", "start.ms", server.startMs);
-    await server.stop();
+  await Bun.$`${process.execPath} build ${LISTEN_SOURCE} --compile --minify --bytecode --format=esm --outfile ${LISTEN}`.quiet();
+  const specs: Record<string, ServerSpec> = { chat: chatSpec([]), bun: { ...chatSpec([]), cmd: [LISTEN] } };
+  for (let run = 0; run < START_RUNS; run++) {
+    for (const [peer, spec] of Object.entries(specs)) {
+      const server = await startServer(spec, false);
+      note(peer, "start.ms", server.startMs);
+      await server.stop();
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import { connectArgs } from "../src/commands/connect.ts";
 import { serveArgs } from "../src/commands/serve.ts";
-import { checkFlags } from "../src/commands/shared.ts";
+import { parseFlags } from "../src/commands/shared.ts";
 import { eventJson, eventLine, parseLine } from "../src/events.ts";
 import { LineInput } from "../src/modes/input.ts";
 import { formatHostPort, parsePort, parseTarget, plainAddress } from "../src/net/address.ts";
@@ -579,24 +579,35 @@ describe("events", () => {
   });
 });
 
-describe("checkFlags", () => {
-  const cases: { args: string[]; def: "serve" | "connect"; error: string | null }[] = [
-    { args: ["--port", "5000"], def: "serve", error: null },
-    { args: ["--port=5000", "--mode", "echo"], def: "serve", error: null },
-    { args: ["-p", "1", "-m", "echo", "-q"], def: "serve", error: null },
+describe("parseFlags", () => {
+  const cases: { args: string[]; def: "serve" | "connect"; error: string | null; parsed?: Record<string, unknown> }[] = [
+    { args: ["--port", "5000"], def: "serve", error: null, parsed: { port: "5000", mode: "twoway", _: [] } },
+    { args: ["--port=5000", "--mode", "echo"], def: "serve", error: null, parsed: { port: "5000", mode: "echo" } },
+    { args: ["-p", "1", "-m", "echo", "-q"], def: "serve", error: null, parsed: { port: "1", mode: "echo", quiet: true } },
     { args: ["--bogus"], def: "serve", error: "unknown option --bogus" },
+    { args: ["--bogus=1"], def: "serve", error: "unknown option --bogus" },
     { args: ["--port"], def: "serve", error: "option --port needs a value" },
-    { args: ["--allow", "a", "--allow", "b"], def: "serve", error: null },
-    { args: ["host", "5000", "--name", "x", "--json"], def: "connect", error: null },
-    { args: ["--no-json"], def: "connect", error: null },
+    { args: ["--allow", "a", "--allow", "b"], def: "serve", error: null, parsed: { allow: "b" } },
+    { args: ["--port", "-5"], def: "serve", error: null, parsed: { port: "-5" } },
+    { args: ["--name="], def: "serve", error: null, parsed: { name: "" } },
+    {
+      args: ["host", "5000", "--name", "x", "--json"],
+      def: "connect",
+      error: null,
+      parsed: { host: "host", port: "5000", name: "x", json: true, _: ["host", "5000"] },
+    },
+    { args: ["--no-json"], def: "connect", error: null, parsed: { json: false } },
+    { args: ["--json=false", "--tls"], def: "connect", error: null, parsed: { json: false, tls: true } },
+    { args: ["--no-name"], def: "connect", error: "unknown option --no-name" },
     { args: ["--mode", "echo"], def: "connect", error: "unknown option --mode" },
-    { args: ["--", "--whatever"], def: "connect", error: null },
+    { args: ["--", "--whatever"], def: "connect", error: null, parsed: { _: ["--whatever"], host: "--whatever" } },
+    { args: ["-"], def: "connect", error: null, parsed: { _: ["-"] } },
   ];
   for (const c of cases) {
     test(`${c.def} ${c.args.join(" ")}`, () => {
-      const run = () => checkFlags(c.args, c.def === "serve" ? serveArgs : connectArgs);
+      const run = () => parseFlags(c.args, c.def === "serve" ? serveArgs : connectArgs);
       if (c.error) expect(run).toThrow(c.error);
-      else expect(run).not.toThrow();
+      else expect(run()).toMatchObject(c.parsed ?? {});
     });
   }
 });

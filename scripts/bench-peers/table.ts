@@ -155,7 +155,13 @@ const ROWS: Row[] = [
   },
   { label: "10,000 idle conns (echo mode): set-up s", metric: "idle.s", higher: false, targets: [{ vs: "abs", goal: 5 }], digits: 2 },
   { label: "10,000 idle conns (echo mode): RSS MiB", metric: "idle.rss", higher: false, targets: [{ vs: "abs", goal: 150 }], digits: 1 },
-  { label: "start to listening, ms", metric: "start.ms", higher: false, targets: [{ vs: "abs", goal: 30 }], digits: 1 },
+  {
+    label: "start to listening, ms (bare Bun: a compiled program that only listens)",
+    metric: "start.ms",
+    higher: false,
+    targets: [{ vs: "abs", goal: 20, floor: 30 }],
+    digits: 1,
+  },
 ];
 
 function format(value: number, digits = 0): string {
@@ -179,7 +185,8 @@ function verdict(row: Row, chat: number, peer: (vs: Exclude<Target["vs"], "abs">
     if (!Number.isFinite(value)) return `${name(t.vs)}: not measured`;
     const ok = (goal: number) => (row.higher ? value >= goal : value <= goal);
     const sign = row.higher ? "≥" : "≤";
-    const what = t.vs === "abs" ? `${sign} ${t.goal}` : `${sign} ${t.goal}× ${name(t.vs)}${t.floor ? ` (floor ${t.floor}×)` : ""}`;
+    const floor = t.floor ? ` (floor ${t.floor}${t.vs === "abs" ? "" : "×"})` : "";
+    const what = t.vs === "abs" ? `${sign} ${t.goal}${floor}` : `${sign} ${t.goal}× ${name(t.vs)}${floor}`;
     const state = ok(t.goal) ? "met" : t.floor && ok(t.floor) ? "floor met" : "not met";
     return `${what}: ${state}`;
   });

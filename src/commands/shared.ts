@@ -1,4 +1,4 @@
-/** Options shared by the commands, and the checks citty does not do (unknown flags, numbers, files). */
+/** Options shared by the commands, their parser, and the checks on their values (numbers, files). */
 import { existsSync, readFileSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import { UsageError } from "../errors.ts";
@@ -17,38 +17,70 @@ export const transportArgs = {
   unix: { type: "string", valueHint: "path", description: "Use a unix domain socket instead of host and port" },
 } as const satisfies ArgsDef;
 
-/** Long names, aliases and value-taking flags of a command, for checking raw arguments. */
-function flagTable(args: ArgsDef): Map<string, boolean> {
-  const table = new Map<string, boolean>([
-    ["help", false],
-    ["h", false],
+/** How a command-line flag is read: the option it sets, whether it takes a value, whether it is `--no-NAME`. */
+interface Flag {
+  name: string;
+  takesValue: boolean;
+  negated: boolean;
+}
+
+/** Long names, aliases and `--no-` forms of a command's options. */
+function flagTable(args: ArgsDef): Map<string, Flag> {
+  const help: Flag = { name: "help", takesValue: false, negated: false };
+  const table = new Map<string, Flag>([
+    ["help", help],
+    ["h", help],
   ]);
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
     const takesValue = def.type === "string" || def.type === "enum";
-    table.set(name, takesValue);
-    if (!takesValue) table.set(`no-${name}`, false);
+    const flag = { name, takesValue, negated: false };
+    table.set(name, flag);
+    if (!takesValue) table.set(`no-${name}`, { ...flag, negated: true });
     const aliases = "alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
-    for (const alias of aliases) table.set(alias, takesValue);
+    for (const alias of aliases) table.set(alias, flag);
   }
   return table;
 }
 
-/** Rejects unknown options and options missing their value (citty accepts both silently). */
-export function checkFlags(raw: readonly string[], args: ArgsDef): void {
+/** A command's parsed arguments: each option by its long name (defaults filled in), positionals in `_` and by name. */
+export type ParsedFlags = Record<string, string | boolean | string[] | undefined> & { _: string[] };
+
+/**
+ * Parses a command's arguments: `--name VALUE`, `--name=VALUE`, `-n VALUE`,
+ * `--flag`, `--no-flag`, `--flag=false`; `--` ends the options; the last of
+ * a repeated option counts. Unknown options and options missing their value
+ * are usage errors (a plain parser accepts both silently).
+ */
+export function parseFlags(raw: readonly string[], args: ArgsDef): ParsedFlags {
   const table = flagTable(args);
+  const parsed: ParsedFlags = { _: [] };
+  for (const [name, def] of Object.entries(args)) if (def.type !== "positional" && def.default !== undefined) parsed[name] = def.default;
   for (let i = 0; i < raw.length; i++) {
     const arg = raw[i] ?? "";
-    if (arg === "--") return;
-    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) continue;
-    const [flag = "", value] = arg.split(/=(.*)/s, 2);
-    const takesValue = table.get(flag.replace(/^--?/, ""));
-    if (takesValue === undefined) throw new UsageError(`unknown option ${flag}`);
-    if (takesValue && value === undefined) {
-      if (i + 1 >= raw.length) throw new UsageError(`option ${flag} needs a value`);
-      i++;
+    if (arg === "--") {
+      parsed._.push(...raw.slice(i + 1));
+      break;
     }
+    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) {
+      parsed._.push(arg);
+      continue;
+    }
+    const at = arg.indexOf("=");
+    const given = at < 0 ? arg : arg.slice(0, at);
+    const inline = at < 0 ? undefined : arg.slice(at + 1);
+    const flag = table.get(given.replace(/^--?/, ""));
+    if (!flag) throw new UsageError(`unknown option ${given}`);
+    if (!flag.takesValue) parsed[flag.name] = !flag.negated && inline !== "false";
+    else if (inline !== undefined) parsed[flag.name] = inline;
+    else if (i + 1 < raw.length) parsed[flag.name] = raw[++i];
+    else throw new UsageError(`option ${given} needs a value`);
   }
+  const positionals = Object.entries(args).filter(([, def]) => def.type === "positional");
+  positionals.forEach(([name, def], i) => {
+    parsed[name] = parsed._[i] ?? (def.default === undefined ? undefined : String(def.default));
+  });
+  return parsed;
 }
 
 /** Every value given for a repeatable option (`--allow A --allow B`). */
