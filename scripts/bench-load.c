@@ -50,7 +50,8 @@
 #define CONNECT_BATCH 64          /* connects issued at once, then waited for: listen backlogs are small */
 #define CONNECT_PAUSE_US 2000     /* between batches: time for the server to accept the last one */
 #define DRAIN_SECONDS 3.0
-#define SYNC_SECONDS 10.0
+#define SYNC_SECONDS 10.0        /* plus 20 ms per receiver: a relay passes every hello to everyone (n^2 lines) */
+#define SYNC_EVERY_MAX 1.0        /* sync lines go out every 20 ms at first, then less often, up to this */
 #define IDLE_AFTER_SEND 3.0       /* fanout: give up this long after the last delivery */
 #define MAX_SECONDS 120.0
 #define LINE_BYTES 64
@@ -519,13 +520,15 @@ static int run_fanout(void) {
   rs[sender].is_sender = 1;
   for (int i = 0; i < n; i++) send_hello(fds[i], i);
   /* Sync: until every receiver has seen one of the sender's lines, the server may not count it in. */
-  double sync_end = now() + SYNC_SECONDS, next = 0;
+  /* Sync lines are relayed to everyone too: sent ever less often, they do not add to a backlog they wait behind. */
+  double sync_seconds = SYNC_SECONDS + 0.02 * receivers, sync_end = now() + sync_seconds, next = 0, every = 0.02;
   for (int k = 0; !all(rs, receivers, 1) && now() < sync_end;) {
     if (now() >= next) {
       char text[32];
       int len = snprintf(text, sizeof text, "sync=%d\n", k++);
       send_all(fds[sender], text, (size_t)len);
-      next = now() + 0.02;
+      next = now() + every;
+      every = every * 2 < SYNC_EVERY_MAX ? every * 2 : SYNC_EVERY_MAX;
     }
     pump(fds, rs, 5);
   }
@@ -533,7 +536,7 @@ static int run_fanout(void) {
   for (int i = 0; i < receivers; i++) unsynced += !rs[i].synced;
   double sync_s = now() - connect_start - connect_s;
   /* Settle: until no line but the measured ones has arrived for settle_ms. */
-  double settle_start = now(), settle_end = settle_start + SYNC_SECONDS;
+  double settle_start = now(), settle_end = settle_start + sync_seconds;
   last_other = settle_start;
   while (settle_ms > 0 && now() - last_other < settle_ms / 1e3 && now() < settle_end) pump(fds, rs, 5);
   double settled = now() - settle_start;

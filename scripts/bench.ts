@@ -32,9 +32,12 @@
  * `--stdout FILE`: the chat servers of every case print to FILE (a regular
  * file) instead of /dev/null.
  *
- * Cold figures: the first warm-up pass of the echo, room1000 and cluster
- * cases (fresh servers, JIT warm-up included) is printed as its own small
- * table after the warm one, one run per peer, beside the warm ratios.
+ * Cold figures: the first warm-up pass of the echo, room, room1000 and
+ * cluster cases (fresh servers, JIT warm-up included) is printed as its own
+ * small table after the warm one, one run per peer, beside the warm ratios.
+ *
+ * `start` times chat from spawn to its listening line, alternately with a
+ * compiled Bun program that only listens (scripts/bench-peers/listen-bun.ts).
  */
 import { existsSync, statSync } from "node:fs";
 import { cpus } from "node:os";
@@ -551,7 +554,7 @@ async function main(): Promise<void> {
   if (ONLY.has("print")) await step("print", printCase);
   if (ONLY.has("echo")) await step("echo", () => interleaved(fromSpecs(echoPeers), echoCases, peakRss("echo.rss"), WARMUP));
   printing.remove();
-  if (ONLY.has("room")) await step("room", () => interleaved(fromSpecs(roomPeers), roomCases, peakRss("room.rss")));
+  if (ONLY.has("room")) await step("room", () => interleaved(fromSpecs(roomPeers), roomCases, peakRss("room.rss"), WARMUP));
   if (ONLY.has("room1000")) await step("room1000", () => interleaved(fromSpecs(roomPeers), bigRoomCases, peakRss("big.rss"), WARMUP));
   if (ONLY.has("cluster")) await step("cluster", clusterCase);
   if (ONLY.has("idle")) {

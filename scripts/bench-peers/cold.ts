@@ -20,6 +20,8 @@ const COLD_ROWS: ColdRow[] = [
   { label: "echo: 100 conns ping-pong, msgs/s", metric: "pp.msgs", chat: "chat", vs: "node" },
   { label: "echo: 100 conns ping-pong, p99 µs", metric: "pp.p99", chat: "chat", vs: "bun" },
   { label: "echo: stream 10 conns, stdout /dev/null, MB/s", metric: "stream.mb", chat: "chat", vs: "bun", digits: 1 },
+  { label: "room 100 receivers: 1,000 lines/s, p99 µs", metric: "paced.p99", chat: "chat-room", vs: "bun-room" },
+  { label: "room 100 receivers: burst, server CPU ms", metric: "burst.cpus", chat: "chat-room", vs: "bun-room" },
   { label: "room 1,000 receivers: 200 lines/s, p99 µs", metric: "big.paced.p99", chat: "chat-room", vs: "bun-room" },
   { label: "room 1,000 receivers: burst of 5,000 lines, seconds", metric: "big.burst.s", chat: "chat-room", vs: "bun-room", digits: 3 },
   { label: "room 1,000 receivers: burst, server CPU ms", metric: "big.burst.cpus", chat: "chat-room", vs: "bun-room" },
