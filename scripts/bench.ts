@@ -263,6 +263,7 @@ const echoCases: Case[] = [
     note(peer, "pp.msgs", num(pp, "msgs_per_s"));
     note(peer, "pp.p99", num(pp, "p99_us"));
     note(peer, "pp.client", num(pp, "client_cpu_pct"));
+    progress(`${peer}: ping-pong ${pp.msgs_per_s} msgs/s, load generator ${pp.client_cpu_pct} %`);
     integrity(peer, pp, ECHO_CHECKS);
   },
   async (peer, server) => {
@@ -280,6 +281,8 @@ const echoCases: Case[] = [
   },
 ];
 
+/** Quiet this long (no line but the measured ones reaching anyone) before a room case's first measured line. */
+const SETTLE_MS = 1500;
 const ROOM_CHECKS = ["lost", "duplicated", "reordered", "corrupt", "unsynced", "connect_failures"];
 const roomArgs = (server: Server) => [
   "--port",
@@ -290,6 +293,9 @@ const roomArgs = (server: Server) => [
   "100",
   "--hello",
   ROOM_HELLO,
+  // The room's welcome traffic (chat sums up a crowd's joins a second later) is over before the first measured line.
+  "--settle",
+  String(SETTLE_MS),
 ];
 
 const roomCases: Case[] = [
@@ -298,6 +304,7 @@ const roomCases: Case[] = [
     note(peer, "paced.p50", num(paced, "p50_us"));
     note(peer, "paced.p99", num(paced, "p99_us"));
     note(peer, "paced.cpu", num(paced, "server_cpu_pct"));
+    progress(`${peer}: paced p99 ${paced.p99_us} µs, server CPU ${paced.server_cpu_pct} %`);
     integrity(peer, paced, ROOM_CHECKS);
   },
   async (peer, server) => {
@@ -316,7 +323,7 @@ const roomCases: Case[] = [
  * fresh servers warmed by `--warmup` unrecorded passes. The load generator
  * connects in batches (a thousand connects at once overflow the listen
  * backlog), and the first measured line waits until no other line has
- * reached a receiver for BIG_SETTLE_MS: the bare relay passes every
+ * reached a receiver for SETTLE_MS: the bare relay passes every
  * receiver's `/nick` to all the others (a million deliveries) and chat
  * announces the first joins one by one and the rest as one `* N people
  * joined` line up to about 1.1 s after the first joins it counted (see
@@ -328,7 +335,6 @@ const BIG_RECEIVERS = 1000;
 const BIG_RATE = 200;
 const BIG_PACED_LINES = 1000;
 const BIG_BURST_LINES = 5000;
-const BIG_SETTLE_MS = 1500;
 
 const bigRoomArgs = (server: Server) => [
   "--port",
@@ -340,7 +346,7 @@ const bigRoomArgs = (server: Server) => [
   "--hello",
   ROOM_HELLO,
   "--settle",
-  String(BIG_SETTLE_MS),
+  String(SETTLE_MS),
 ];
 
 /** A run's figures on stderr as it ends (recorded runs only): the spread over runs. */
