@@ -19,6 +19,8 @@ describe("usage", () => {
     [["serve", "--allow", "300.0.0.0/8"], /^error: invalid --allow: 300.0.0.0\/8/m],
     [["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], /^error: --tls-cert: no such file: \/nonexistent.pem$/m],
     [["serve", "--name", "two words"], /^error: invalid --name/m],
+    // Found in use: a Korean name was refused with "only letters", which it is; the rule is ASCII letters, and the error says so.
+    [["connect", "--name=민수", "127.0.0.1", "1"], /^error: invalid --name: a name may have only ASCII letters, digits/m],
     [["serve", "--motd", "@/nonexistent.txt"], /^error: --motd: no such file: \/nonexistent.txt$/m],
     [["serve", "--mode", "echo", "--motd", "hi"], /^error: --motd is for a room \(--mode twoway\), not --mode echo$/m],
     [["serve", "--mode", "oneway", "--open-topic"], /^error: --open-topic is for a room \(--mode twoway\), not --mode oneway$/m],

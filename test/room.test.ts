@@ -61,6 +61,11 @@ describe("room", () => {
     await b.waitLine(/^! invalid name: /);
     await b.write(`/nick ${"x".repeat(25)}\n`);
     await b.waitLine("! invalid name: a name is at most 24 characters");
+    // Letters of other scripts are refused, and the reply says why (they are letters).
+    await b.write("/nick 민수\n");
+    await b.waitLine(
+      "! invalid name: a name may have only ASCII letters, digits, '_', '-' and '.' (letters of other scripts could imitate another name)",
+    );
     await b.write("/nick Bobby\n");
     await a.waitLine("* bob is now Bobby");
     await b.waitLine("* bob is now Bobby");

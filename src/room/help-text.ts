@@ -14,7 +14,7 @@ interface Command {
 }
 
 const MEMBER: readonly Command[] = [
-  { synopsis: "/nick NAME", does: "change your name (letters, digits, _ - ., up to 24)", aliases: ["/name"] },
+  { synopsis: "/nick NAME", does: "change your name (ASCII letters, digits, _ - ., up to 24)", aliases: ["/name"] },
   { synopsis: "/who [PREFIX]", does: "list who is here (whose name starts with PREFIX)", aliases: ["/names"] },
   { synopsis: "/whois NAME", does: "since when NAME is here, idle time, away text" },
   { synopsis: "/me ACTION", does: "say what you do: ** NAME ACTION" },

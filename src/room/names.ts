@@ -6,7 +6,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,24}$/;
 export function nameProblem(name: string): string | null {
   if (name.length === 0) return "a name is needed";
   if (name.length > MAX_NAME) return `a name is at most ${MAX_NAME} characters`;
-  if (!NAME.test(name)) return "a name may have only letters, digits, '_', '-' and '.'";
+  if (!NAME.test(name))
+    return "a name may have only ASCII letters, digits, '_', '-' and '.' (letters of other scripts could imitate another name)";
   return null;
 }
 
