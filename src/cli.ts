@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * The `chat` executable: routes `serve` and `connect` (commands defined with
- * citty's types, parsed by commands/shared.ts: citty's own parser cost 3 ms of
+ * citty's types, parsed by commands/shared.ts: citty's own parser cost 2–3 ms of
  * start-up), and maps failures to exit codes (1 runtime, 2 usage).
  */
 import type { ArgsDef, CommandDef, ParsedArgs } from "citty";
