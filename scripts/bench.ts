@@ -69,6 +69,7 @@ import {
   startServer,
 } from "./bench-peers/procs.ts";
 import { renderBaseline, renderClusterTable, renderTable } from "./bench-peers/table.ts";
+import { COMPILE_FLAGS } from "./targets.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CHAT = process.env.CHAT_BENCH_BINARY ?? join(ROOT, "dist/chat");
@@ -490,7 +491,7 @@ const START_RUNS = 15;
  * program that only listens (the runtime's own start-up: the floor).
  */
 async function startCase(): Promise<void> {
-  await Bun.$`${process.execPath} build ${LISTEN_SOURCE} --compile --minify --bytecode --format=esm --outfile ${LISTEN}`.quiet();
+  await Bun.$`${process.execPath} build ${LISTEN_SOURCE} ${COMPILE_FLAGS} --outfile ${LISTEN}`.quiet();
   const specs: Record<string, ServerSpec> = { chat: chatSpec([]), bun: { ...chatSpec([]), cmd: [LISTEN] } };
   for (let run = 0; run < START_RUNS; run++) {
     for (const [peer, spec] of Object.entries(specs)) {

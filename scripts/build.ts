@@ -4,25 +4,15 @@
  * Cross targets download their Bun runtime from the npm registry on first use (then cached).
  */
 import { $ } from "bun";
-import { TARGETS } from "./targets.ts";
+import { COMPILE_FLAGS, TARGETS } from "./targets.ts";
 
 process.chdir(new URL("..", import.meta.url).pathname);
 const ENTRY = "src/cli.ts";
 const DIST = "dist";
-// --bytecode needs --format=esm; a binary must not pick up a .env or bunfig.toml from the user's folder.
-const FLAGS = [
-  "--compile",
-  "--minify",
-  "--sourcemap",
-  "--bytecode",
-  "--format=esm",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-];
 
 async function compile(outfile: string, target?: Bun.Build.CompileTarget): Promise<void> {
   const targetFlag = target ? [`--target=${target}`] : [];
-  await $`${process.execPath} build ${ENTRY} ${FLAGS} ${targetFlag} --outfile ${outfile}`;
+  await $`${process.execPath} build ${ENTRY} ${COMPILE_FLAGS} ${targetFlag} --outfile ${outfile}`;
 }
 
 async function sha256(path: string): Promise<string> {

@@ -1,4 +1,17 @@
-/** Release targets for `bun run build:all`: the file name in dist/ and Bun's `--target`. */
+/** How chat is compiled: the flags every build uses, and the release targets of `bun run build:all`. */
+
+// --bytecode needs --format=esm; a binary must not pick up a .env or bunfig.toml from the user's folder.
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--sourcemap",
+  "--bytecode",
+  "--format=esm",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+];
+
+/** A release target: the file name in dist/ and Bun's `--target`. */
 export interface ReleaseTarget {
   /** Name in dist/, on the release page and in SHA256SUMS; scripts/install.sh picks it by `uname`. */
   file: string;
