@@ -5,11 +5,14 @@
  * sender.
  */
 import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
 import { decodeInfo, encodeInfo } from "../src/cluster/roster.ts";
 import { type ChatEvent, eventJson, eventLine, parseLine } from "../src/events.ts";
+import { Conn, type ConnRef } from "../src/net/conn.ts";
 import { BanList, banCovers, banTarget, decodeBan, encodeBan } from "../src/room/bans.ts";
 import { CONSOLE_HELP, HELP, parseInput } from "../src/room/commands.ts";
-import { Fanout, type FanoutBatch } from "../src/room/fanout.ts";
+import { Fanout } from "../src/room/fanout.ts";
+import type { FanoutBatch } from "../src/room/fanout-batch.ts";
 import { Ignores } from "../src/room/ignores.ts";
 import type { Member } from "../src/room/members.ts";
 import { costOf } from "../src/room/rate.ts";
@@ -310,13 +313,54 @@ describe("the fan-out leaves an ignored sender's lines out for those that ignore
     fanout.add("* bob joined\n");
     fanout.add("carol: three\n", "carol");
     fanout.flush();
-    const [first, second] = batches;
-    // No ignores: one shared chunk for everyone (the same bytes object).
+    fanout.add("dave: four\n", "dave");
+    fanout.add("* erin joined\n");
+    fanout.flush();
+    const [first, second, third] = batches;
+    // No ignores: one shared chunk for everyone (the same bytes object), nothing for its sender.
     expect(first?.for("alice")).toBe(first?.bytes ?? null);
+    expect(first?.for("carol")).toBeNull();
+    // One sender's line and a notice: the sender's copy has the notice only.
+    expect(third?.for("alice")).toBe(third?.bytes ?? null);
+    expect(text(third?.for("dave") ?? null)).toBe("* erin joined\n");
     expect(text(second?.for("erin") ?? null)).toBe("bob: one\nbob: two\n* bob joined\ncarol: three\n");
     expect(text(second?.for("alice") ?? null)).toBe("* bob joined\ncarol: three\n");
     expect(text(second?.for("dave") ?? null)).toBe("bob: one\n* bob joined\ncarol: three\n");
     expect(text(second?.for("bob") ?? null)).toBe("* bob joined\ncarol: three\n");
     expect(text(second?.for("carol") ?? null)).toBe("bob: one\nbob: two\n* bob joined\n");
+  });
+});
+
+describe("a connection's sends: one small write at once per turn, the rest gathered", () => {
+  /** A socket whose kernel takes everything; it records each write. */
+  function recordingConn(): { conn: Conn; writes: string[] } {
+    const writes: string[] = [];
+    const socket = {
+      write(bytes: Uint8Array) {
+        writes.push(new TextDecoder().decode(bytes));
+        return bytes.length;
+      },
+    };
+    return { conn: new Conn(socket as unknown as Socket<ConnRef>, "test"), writes };
+  }
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  test("the first line of a turn goes at once; the next ones go together at the turn's end; the next turn starts again", async () => {
+    const a = recordingConn();
+    const b = recordingConn();
+    a.conn.send(bytes("one\n"));
+    b.conn.send(bytes("one\n"));
+    expect(a.writes).toEqual(["one\n"]);
+    a.conn.send(bytes("two\n"));
+    a.conn.send(bytes("three\n"));
+    expect(a.writes).toEqual(["one\n"]);
+    await nextTurn();
+    expect(a.writes).toEqual(["one\n", "two\nthree\n"]);
+    expect(b.writes).toEqual(["one\n"]);
+    a.conn.send(bytes("four\n"));
+    expect(a.writes).toEqual(["one\n", "two\nthree\n", "four\n"]);
+    await nextTurn();
+    expect(a.writes.length).toBe(3);
   });
 });

@@ -28,6 +28,8 @@ export class Conn {
   resumedAt = 0;
   /** In this turn's list of connections to flush (see scheduleFlush). */
   flushScheduled = false;
+  /** The turn (see `turn`) of this connection's last small write at once. */
+  private wroteInTurn = -1;
   readonly closed: Promise<void>;
 
   private reason: LeaveReason | null = null;
@@ -95,9 +97,12 @@ export class Conn {
   send(bytes: Uint8Array, borrowed = false): void {
     if (this.gone || this.lost || this.writeShut || bytes.length === 0) return;
     const big = borrowed || bytes.length >= WRITE_ALONE_BYTES;
-    // A connection in this turn's flush list has had its one small write at once.
-    if (this.out.size === 0 && !this.blocked && (big || !this.flushScheduled)) {
-      if (!big) scheduleFlush(this);
+    if (this.out.size === 0 && !this.blocked && (big || this.wroteInTurn !== turn)) {
+      // One small write at once per turn; the next small sends this turn are gathered.
+      if (!big) {
+        this.wroteInTurn = turn;
+        if (!turnEnding) endTurnSoon();
+      }
       // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
       if (written < 0) this.abandon();
@@ -235,21 +240,38 @@ export class Conn {
 }
 
 /**
- * Connections with bytes sent this turn, written out together once the
+ * The event-loop turn, counted: a connection's first small send in a turn
+ * is written at once (its latency is one write), the rest are gathered.
+ * Counting turns, not listing the connections written to, keeps a room
+ * line's fan-out to one write per member and nothing to undo afterwards.
+ */
+let turn = 0;
+let turnEnding = false;
+
+/**
+ * Connections with bytes gathered this turn, written out together once the
  * turn's events are handled. An array and a flag per connection, not a Set:
- * a room line schedules every member, and a Set costs several times more.
+ * a burst of room lines schedules every member, and a Set costs several times more.
  */
 let unflushed: Conn[] = [];
+
+function endTurnSoon(): void {
+  turnEnding = true;
+  setImmediate(endTurn);
+}
 
 function scheduleFlush(conn: Conn): void {
   if (conn.flushScheduled) return;
   conn.flushScheduled = true;
-  if (unflushed.length === 0) setImmediate(flushAll);
+  if (!turnEnding) endTurnSoon();
   unflushed.push(conn);
 }
 
-function flushAll(): void {
+function endTurn(): void {
+  turn++;
+  turnEnding = false;
   const conns = unflushed;
+  if (conns.length === 0) return;
   unflushed = [];
   for (const conn of conns) {
     conn.flushScheduled = false;

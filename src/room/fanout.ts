@@ -17,6 +17,7 @@
 
 import { copyBytes } from "../text/bytes.ts";
 import { copyPlainLines, type LinePrefix, type PlainTarget, plainTarget } from "../text/plain-lines.ts";
+import { type Exclusion, exclude, FanoutBatch } from "./fanout-batch.ts";
 import { PLAIN_LINE_JSON_EXTRA } from "./wire.ts";
 
 /**
@@ -35,87 +36,6 @@ export const FANOUT_BATCH_BYTES = 128 * 1024;
 /** UTF-8 takes at most 3 bytes per UTF-16 unit. */
 const UTF8_MAX_PER_UNIT = 3;
 const LF = 10;
-
-/** A line of the batch that one member does not get. */
-interface Exclusion<Member> {
-  member: Member;
-  start: number;
-  end: number;
-}
-
-/** A sealed batch: the same chunk for everyone, or a member's own copy without its exclusions. */
-export class FanoutBatch<Member> {
-  private byMember: Map<Member, Exclusion<Member>[]> | null = null;
-
-  constructor(
-    readonly bytes: Uint8Array,
-    private readonly exclusions: Exclusion<Member>[],
-    /** The same lines as JSON, when some members take JSON. */
-    private readonly json: FanoutBatch<Member> | null = null,
-  ) {}
-
-  /** What a member that takes JSON gets; null when nothing. */
-  forJson(member: Member): Uint8Array | null {
-    return this.json?.for(member) ?? null;
-  }
-
-  /** What `member` gets; null when every line is excluded for it. */
-  for(member: Member): Uint8Array | null {
-    if (this.exclusions.length === 0) return this.bytes;
-    this.byMember ??= group(this.exclusions);
-    const own = this.byMember.get(member);
-    return own ? without(this.bytes, own) : this.bytes;
-  }
-}
-
-function group<Member>(exclusions: Exclusion<Member>[]): Map<Member, Exclusion<Member>[]> {
-  const map = new Map<Member, Exclusion<Member>[]>();
-  for (const e of exclusions) {
-    const list = map.get(e.member);
-    if (list) list.push(e);
-    else map.set(e.member, [e]);
-  }
-  return map;
-}
-
-/** `bytes` without the given ranges (in order); null when nothing is left. */
-function without<Member>(bytes: Uint8Array, ranges: Exclusion<Member>[]): Uint8Array | null {
-  const left = ranges.reduce((size, r) => size - (r.end - r.start), bytes.length);
-  if (left === 0) return null;
-  const out = new Uint8Array(left);
-  let at = 0;
-  let from = 0;
-  for (const r of ranges) {
-    out.set(bytes.subarray(from, r.start), at);
-    at += r.start - from;
-    from = r.end;
-  }
-  out.set(bytes.subarray(from), at);
-  return out;
-}
-
-/**
- * Leaves the range `bytes[start, end)` out for `except` and for each of
- * `hide` (the members that ignore its sender): a sender's lines one after
- * another are one range for each of them.
- */
-function exclude<Member>(exclusions: Exclusion<Member>[], start: number, end: number, except?: Member, hide?: readonly Member[]): void {
-  if (except !== undefined) excludeFor(exclusions, start, end, except);
-  if (hide) for (const member of hide) if (member !== except) excludeFor(exclusions, start, end, member);
-}
-
-function excludeFor<Member>(exclusions: Exclusion<Member>[], start: number, end: number, member: Member): void {
-  // The ranges left out of the line just before this one all end where it starts: one of them may grow.
-  for (let i = exclusions.length - 1; i >= 0; i--) {
-    const e = exclusions[i];
-    if (!e || e.end !== start) break;
-    if (e.member === member) {
-      e.end = end;
-      return;
-    }
-  }
-  exclusions.push({ member, start, end });
-}
 
 /** The JSON copy of the batch being gathered. It never sends by itself: the two are sealed together. */
 export class JsonLane<Member> {
@@ -266,14 +186,19 @@ export class Fanout<Member> {
     exclude(this.exclusions, start, this.used, except, hide);
     if (this.used >= FANOUT_BATCH_BYTES || (this.json !== null && this.json.used >= FANOUT_BATCH_BYTES)) this.flush();
     else if (!this.scheduled) {
+      // One flush at the end of the turn, however many batches were sent before it.
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.endOfTurn);
     }
   }
 
+  private readonly endOfTurn = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
   /** Sends what is gathered. Safe to re-enter: a delivery that broadcasts starts a new batch. */
   flush(): void {
-    this.scheduled = false;
     if (this.used === 0) return;
     // A copy that receivers' queues may keep; the buffer is reused at once.
     const batch = new FanoutBatch(new Uint8Array(this.buffer.subarray(0, this.used)), this.exclusions, this.json?.seal() ?? null);
