@@ -583,7 +583,11 @@ async function main(): Promise<void> {
   }
   const get = (peer: string, metric: string) => median(figures[peer]?.[metric] ?? []);
   const sum = (peer: string, metric: string) => (figures[peer]?.[metric] ?? []).reduce((a, b) => a + b, 0);
-  if (["echo", "room", "room1000", "idle", "start", "print"].some((name) => ONLY.has(name))) console.log(renderTable(get, sum));
+  const ratios = (a: string, b: string, metric: string) => {
+    const [x, y] = [figures[a]?.[metric] ?? [], figures[b]?.[metric] ?? []];
+    return x.length === y.length ? x.map((value, run) => value / (y[run] as number)) : [];
+  };
+  if (["echo", "room", "room1000", "idle", "start", "print"].some((name) => ONLY.has(name))) console.log(renderTable(get, sum, ratios));
   if (ONLY.has("cluster") && REDIS_SERVER) console.log(`\n${renderClusterTable(get, sum)}`);
   const coldTable = renderColdTable((peer, metric) => cold[peer]?.[metric] ?? Number.NaN, get);
   if (coldTable) console.log(`\n${coldTable}`);
@@ -604,7 +608,7 @@ async function step(name: string, run: () => Promise<void>): Promise<void> {
 function footer(elapsedMs: number): string {
   const lines = [
     "",
-    `Medians of ${RUNS} run(s); ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
+    `Medians of ${RUNS} run(s); a ratio is the median of the run-by-run ratios (each run measures the peers one right after the other), with the lowest and highest run beside a target; ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
     `Echo peers, the 1,000-receiver room's servers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case (the first is the cold table); printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
     ...notes,
     `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,

@@ -1,8 +1,11 @@
 /** How chat is compiled: the flags every build uses, and the release targets of `bun run build:all`. */
 
 // --bytecode needs --format=esm; a binary must not pick up a .env or bunfig.toml from the user's folder.
+// --splitting: what a command loads when it runs (serve, connect, a cluster, the console) is a chunk of its own,
+// so `chat serve` does not load the client's code at start (measured: 5 ms of a 27-ms start).
 export const COMPILE_FLAGS = [
   "--compile",
+  "--splitting",
   "--minify",
   "--sourcemap",
   "--bytecode",

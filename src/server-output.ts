@@ -13,8 +13,9 @@
 import { isDevNull, STDOUT_FD } from "./dev-null.ts";
 import type { ChatEvent } from "./events.ts";
 import type { LineWriterFactory, ModeName, ModeOutput } from "./modes/mode.ts";
-import { StdoutWriter, status } from "./output.ts";
+import { status } from "./output.ts";
 import { Printer, type Style, type Transcript } from "./printer.ts";
+import { StdoutWriter } from "./stdout.ts";
 import { linePrefix } from "./text/plain-lines.ts";
 
 /** Received lines go nowhere: echo and oneway do not frame them. */

@@ -10,11 +10,12 @@ import type { ClientHandle } from "./client.ts";
 import { DISPLAY_MAX_LINE } from "./defaults.ts";
 import { ChatError, reason } from "./errors.ts";
 import { InputGate } from "./input-gate.ts";
-import { logger, StdoutWriter } from "./output.ts";
+import { logger } from "./output.ts";
 import { Retry } from "./retry.ts";
 import { nameKey, roomProblem } from "./room/names.ts";
 import { type RoomEvent, RoomLink, SeenLines } from "./room-link.ts";
 import { greetingWait, Probe } from "./session-probe.ts";
+import { StdoutWriter } from "./stdout.ts";
 import { LineSplitter } from "./text/lines.ts";
 import { decodeLine } from "./text/sanitize.ts";
 import { completer } from "./tty/complete.ts";
@@ -42,7 +43,6 @@ export class Session {
   private readonly out = new StdoutWriter();
   private readonly editor: LineEditor | null;
   private readonly view: View;
-  private client: ClientHandle;
   private link: RoomLink | null = null;
   private lastId: string | undefined;
   private readonly seen = new SeenLines();
@@ -61,10 +61,9 @@ export class Session {
   private room: string | undefined;
 
   constructor(
-    client: ClientHandle,
+    private client: ClientHandle,
     private readonly options: SessionOptions,
   ) {
-    this.client = client;
     this.name = options.name || undefined;
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !options.json;
     this.view = new View((text, bell) => this.print(text, bell), viewOptions(options, interactive));

@@ -86,7 +86,7 @@ describe("shutdown", () => {
     const dir = mkdtempSync(join(tmpdir(), "chat-drain-"));
     try {
       const script = join(dir, "write.ts");
-      const output = new URL("../src/output.ts", import.meta.url).pathname;
+      const output = new URL("../src/stdout.ts", import.meta.url).pathname;
       writeFileSync(
         script,
         `import { StdoutWriter } from ${JSON.stringify(output)};

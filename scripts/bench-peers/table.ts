@@ -9,6 +9,36 @@ import { CLUSTER_BURST_LINES, CLUSTER_PACED_LINES, CLUSTER_RATE, CLUSTER_RECEIVE
 export type Get = (peer: string, metric: string) => number;
 /** The sum over runs (integrity counters). */
 export type Sum = (peer: string, metric: string) => number;
+/**
+ * `a`'s figure ÷ `b`'s, run by run: the two ran one after the other in each
+ * run (interleaved), so each ratio compares them on the machine as it was
+ * then. Empty when their runs do not pair up.
+ */
+export type RunRatios = (a: string, b: string, metric: string) => number[];
+
+/** The median of a list (NaN when empty). */
+function middle(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[half] as number) : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
+}
+
+/**
+ * chat's ratio to a peer: the median of the run-by-run ratios when the runs
+ * pair up (a machine that drifts between runs moves both figures of a run
+ * alike), else the ratio of the medians; with the lowest and highest run.
+ */
+function pairedRatio(ratios: RunRatios, get: Get, chat: string, peer: string, metric: string): { value: number; runs: number[] } {
+  const runs = ratios(chat, peer, metric).filter(Number.isFinite);
+  if (runs.length > 0) return { value: middle(runs), runs };
+  return { value: get(chat, metric) / get(peer, metric), runs: [] };
+}
+
+function spread(runs: number[]): string {
+  if (runs.length < 2) return "";
+  return ` (runs ${Math.min(...runs).toFixed(2)}–${Math.max(...runs).toFixed(2)}×)`;
+}
 
 /** A peer with no column of its own, compared in the target column: its figure and chat's ratio to it are shown there. */
 const OTHER_PEERS = { socat: "socat -v" } as const;
@@ -171,29 +201,36 @@ function format(value: number, digits = 0): string {
 
 function ratio(chat: number, other: number): string {
   if (!(Number.isFinite(chat) && Number.isFinite(other) && other > 0)) return "–";
-  const r = chat / other;
+  return times(chat / other);
+}
+
+function times(r: number): string {
+  if (!Number.isFinite(r)) return "–";
   return `${r.toFixed(r >= 100 ? 0 : r >= 10 ? 1 : 2)}×`;
 }
 
+/** A peer's figure and chat's ratio to it (with its runs' spread). */
+type Versus = (vs: Exclude<Target["vs"], "abs">) => { figure: number; value: number; runs: number[] };
+
 /** "≥ 0.9× bun (0.8×): met" and the like, after "socat -v 0.49: 340×" for a row with a peer beside it. */
-function verdict(row: Row, chat: number, peer: (vs: Exclude<Target["vs"], "abs">) => number): string {
+function verdict(row: Row, chat: number, versus: Versus): string {
   const name = (vs: Target["vs"]) => (vs === "socat" ? OTHER_PEERS[vs] : vs);
-  const beside = row.beside ? [`${name(row.beside)} ${format(peer(row.beside), 2)}: ${ratio(chat, peer(row.beside))}`] : [];
+  const beside = row.beside ? [`${name(row.beside)} ${format(versus(row.beside).figure, 2)}: ${times(versus(row.beside).value)}`] : [];
   const targets = (row.targets ?? []).map((t) => {
-    const base = t.vs === "abs" ? 1 : peer(t.vs);
-    const value = chat / base;
+    const against = t.vs === "abs" ? { value: chat, runs: [] } : versus(t.vs);
+    const value = against.value;
     if (!Number.isFinite(value)) return `${name(t.vs)}: not measured`;
     const ok = (goal: number) => (row.higher ? value >= goal : value <= goal);
     const sign = row.higher ? "≥" : "≤";
     const floor = t.floor ? ` (floor ${t.floor}${t.vs === "abs" ? "" : "×"})` : "";
     const what = t.vs === "abs" ? `${sign} ${t.goal}${floor}` : `${sign} ${t.goal}× ${name(t.vs)}${floor}`;
     const state = ok(t.goal) ? "met" : t.floor && ok(t.floor) ? "floor met" : "not met";
-    return `${what}: ${state}`;
+    return `${what}: ${state}${spread(against.runs)}`;
   });
   return [...beside, ...targets].join("; ");
 }
 
-export function renderTable(get: Get, sum: Sum): string {
+export function renderTable(get: Get, sum: Sum, ratios: RunRatios): string {
   const lines = ["| measure | chat | bare Bun | Node net | chat ÷ Bun | chat ÷ Node | target |", "|---|---:|---:|---:|---:|---:|---|"];
   let clientBound = false;
   for (const row of ROWS) {
@@ -204,8 +241,13 @@ export function renderTable(get: Get, sum: Sum): string {
       clientBound ||= bound;
       return `${format([chat, bun, node][i] as number, row.digits)}${bound ? " †" : ""}`;
     });
-    const peer = (vs: Exclude<Target["vs"], "abs">) => (vs === "bun" ? bun : vs === "node" ? node : get(vs, row.metric));
-    lines.push(`| ${row.label} | ${cells.join(" | ")} | ${ratio(chat, bun)} | ${ratio(chat, node)} | ${verdict(row, chat, peer)} |`);
+    const [chatName, bunName, nodeName] = names as [string, string, string];
+    const versus: Versus = (vs) => {
+      const other = vs === "bun" ? bunName : vs === "node" ? nodeName : vs;
+      return { figure: get(other, row.metric), ...pairedRatio(ratios, get, chatName, other, row.metric) };
+    };
+    const cell = (vs: "bun" | "node", figure: number) => (Number.isFinite(chat) && Number.isFinite(figure) ? times(versus(vs).value) : "–");
+    lines.push(`| ${row.label} | ${cells.join(" | ")} | ${cell("bun", bun)} | ${cell("node", node)} | ${verdict(row, chat, versus)} |`);
   }
   const lost = (peer: string, prefix = "") => ["lost", "duplicated", "reordered"].map((k) => format(sum(peer, `${prefix}${k}`))).join("/");
   lines.push(`| room: lost/duplicated/reordered (all runs) | ${lost("chat-room")} | ${lost("bun-room")} | – | | | 0/0/0 |`);

@@ -2,7 +2,7 @@
 import { defineCommand, type ParsedArgs } from "citty";
 import { parseRedisUrl, type RedisAddress } from "../cluster/url.ts";
 import { CONNECT_TIMEOUT_MS, MIN_MAX_LINE, MIN_MAX_QUEUE, SERVE_DEFAULTS, SHUTDOWN_GRACE_MS } from "../defaults.ts";
-import { isDevNull } from "../dev-null.ts";
+import { isDevNull, STDOUT_FD } from "../dev-null.ts";
 import { UsageError } from "../errors.ts";
 import { MODES, type ModeName } from "../modes/mode.ts";
 import { type Cidr, parseCidr } from "../net/cidr.ts";
@@ -214,7 +214,7 @@ export default defineCommand({
     if (clustered && !given(rawArgs, "name", "n")) options.name = undefined;
     if (options.rateLimit && mode === "echo")
       logger.warn("--rate-limit does not apply to --mode echo (an echo answers bytes as they come)");
-    const style: Style = args.json === true ? "json" : colorEnabled(process.stdout) ? "tty" : "plain";
+    const style: Style = args.json === true ? "json" : colorEnabled(STDOUT_FD) ? "tty" : "plain";
     const logMax = sizeArg(args["log-max"], "--log-max", 0);
     const out = new ServerOutput(mode, style, args.log ? openLog(args.log, logMax) : undefined);
     let server: ServerHandle | null = null;
