@@ -227,7 +227,10 @@ export class Members implements Iterable<Member> {
 
 /** Made at the first sort, not at start-up (half a millisecond). */
 let collator: Intl.Collator | null = null;
-const collate = (a: string, b: string): number => (collator ??= new Intl.Collator()).compare(a, b);
+function collate(a: string, b: string): number {
+  collator ??= new Intl.Collator();
+  return collator.compare(a, b);
+}
 
 /** Where `name` goes in `sorted` (binary search). */
 function place(sorted: readonly string[], name: string): number {
