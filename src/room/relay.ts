@@ -30,8 +30,8 @@ export interface RelayOptions {
   maxLine: number;
   /** Plain lines may go many at a time (the server prints relayed bytes; events are made per line). */
   bulk: boolean;
-  /** The room is congested: stop handing lines over (see RoomFlow). */
-  held: () => boolean;
+  /** The room is congested (or `m` waits for something): stop handing its lines over (see RoomFlow). */
+  held: (m: Member) => boolean;
   /** A line that is not plain saying: a command, or text to decode. */
   text: (m: Member, text: string) => void;
   /** `m` said something: it is announced first if it was not yet. */
@@ -49,8 +49,9 @@ export interface RelayOptions {
 /** The input of member `m`: each line it sends, to the hub or to the commands. */
 export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInput {
   // The room holds lines back while it is congested; then RoomFlow releases them, not the rate.
+  const held = () => options.held(m);
   const release = () => {
-    if (options.held()) return;
+    if (held()) return;
     input.release();
     options.released();
   };
@@ -77,6 +78,6 @@ export function relayInput(m: Member, hub: Hub, options: RelayOptions): LineInpu
     return hub.sayPlainLines(m, bytes, start, end);
   };
   const bulk = options.bulk ? (rate?.limitBulk(lines) ?? lines) : undefined;
-  const input = new LineInput(options.maxLine, line, rate ? () => options.held() || rate.out : options.held, bulk);
+  const input = new LineInput(options.maxLine, line, rate ? () => held() || rate.out : held, bulk);
   return input;
 }

@@ -21,7 +21,7 @@ import { type Hub, type HubFactory, localHub, topicEvent } from "./hub.ts";
 import { Ignores } from "./ignores.ts";
 import { type Member, Members } from "./members.ts";
 import { MUTED } from "./moderation.ts";
-import { relayInput } from "./relay.ts";
+import { type RelayOptions, relayInput } from "./relay.ts";
 
 export { ROOM_HIGH_WATER, STALL_MS } from "./flow.ts";
 export { JOIN_GRACE_MS } from "./members.ts";
@@ -37,6 +37,8 @@ export class Room implements Mode<Member>, RoomActions {
   readonly delivery: Delivery;
   readonly flow: RoomFlow;
   private readonly drains = new Map<Member, () => void>();
+  /** What each member's input does with its lines in this room: one for all of them, not a set of closures each. */
+  private readonly relay: RelayOptions;
   /** This room's name on its server (see Lobby), and the server's other rooms, when it has them. */
   roomName = "main";
   lobby: RoomLobby | null = null;
@@ -60,6 +62,17 @@ export class Room implements Mode<Member>, RoomActions {
     this.flow = flow;
     this.hub = hub;
     this.delivery = delivery;
+    this.relay = {
+      maxLine: ctx.maxLine,
+      bulk: ctx.output.relayed !== undefined,
+      held: (member) => this.flow.paused || member.waiting > 0,
+      text: (member, text) => runLine(this, member, text),
+      announce: (member) => this.announce(member),
+      cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${ctx.maxLine} bytes` }),
+      muted: (member) => this.tell(member, { type: "error", code: "muted", text: MUTED }),
+      rateLimit: ctx.rateLimit,
+      released: () => this.delivery.flush(),
+    };
   }
 
   start(): Promise<void> {
@@ -92,17 +105,7 @@ export class Room implements Mode<Member>, RoomActions {
 
   /** `m`'s input and drain listener, in this room. */
   seat(m: Member, conn: Conn): void {
-    m.input = relayInput(m, this.hub, {
-      maxLine: this.ctx.maxLine,
-      bulk: this.ctx.output.relayed !== undefined,
-      held: () => this.flow.paused || m.waiting > 0,
-      text: (member, text) => runLine(this, member, text),
-      announce: (member) => this.announce(member),
-      cut: (member) => this.tell(member, { type: "error", code: "line-cut", text: `line too long: cut at ${this.ctx.maxLine} bytes` }),
-      muted: (member) => this.tell(member, { type: "error", code: "muted", text: MUTED }),
-      rateLimit: this.ctx.rateLimit,
-      released: () => this.delivery.flush(),
-    });
+    m.input = relayInput(m, this.hub, this.relay);
     const drained = () => this.flow.drained(m);
     conn.addDrainListener(drained);
     this.drains.set(m, drained);
