@@ -72,7 +72,7 @@ export class StdoutWriter {
 
   /** Writes to `stream`; by default to stdout, as a stream only when it is not a file or /dev/null. */
   constructor(stream?: NodeJS.WriteStream) {
-    if (stream === undefined && !isatty(STDOUT_FD) && isFileLike(STDOUT_FD)) {
+    if (stream === undefined && isFileLike(STDOUT_FD)) {
       this.stream = null;
       this.immediate = false;
       this.fd = STDOUT_FD;

@@ -4,6 +4,7 @@
  * brackets) with whether it is met.
  */
 import { CLUSTER_BURST_LINES, CLUSTER_PACED_LINES, CLUSTER_RATE, CLUSTER_RECEIVERS } from "./cluster.ts";
+import { median } from "./procs.ts";
 
 /** The median of a metric for a peer (NaN when not measured). */
 export type Get = (peer: string, metric: string) => number;
@@ -16,14 +17,6 @@ export type Sum = (peer: string, metric: string) => number;
  */
 export type RunRatios = (a: string, b: string, metric: string) => number[];
 
-/** The median of a list (NaN when empty). */
-function middle(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  if (sorted.length === 0) return Number.NaN;
-  const half = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[half] as number) : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
-}
-
 /**
  * chat's ratio to a peer: the median of the run-by-run ratios when the runs
  * pair up (a machine that drifts between runs moves both figures of a run
@@ -31,7 +24,7 @@ function middle(values: number[]): number {
  */
 function pairedRatio(ratios: RunRatios, get: Get, chat: string, peer: string, metric: string): { value: number; runs: number[] } {
   const runs = ratios(chat, peer, metric).filter(Number.isFinite);
-  if (runs.length > 0) return { value: middle(runs), runs };
+  if (runs.length > 0) return { value: median(runs), runs };
   return { value: get(chat, metric) / get(peer, metric), runs: [] };
 }
 

@@ -101,7 +101,7 @@ export class Conn {
       // One small write at once per turn; the next small sends this turn are gathered.
       if (!big) {
         this.wroteInTurn = turn;
-        if (!turnEnding) endTurnSoon();
+        endTurnSoon();
       }
       // Copying only what the kernel refuses.
       const written = this.socket.write(bytes);
@@ -255,7 +255,9 @@ let turnEnding = false;
  */
 let unflushed: Conn[] = [];
 
+/** Ends this turn once its events are handled (once, however often it is asked). */
 function endTurnSoon(): void {
+  if (turnEnding) return;
   turnEnding = true;
   setImmediate(endTurn);
 }
@@ -263,7 +265,7 @@ function endTurnSoon(): void {
 function scheduleFlush(conn: Conn): void {
   if (conn.flushScheduled) return;
   conn.flushScheduled = true;
-  if (!turnEnding) endTurnSoon();
+  endTurnSoon();
   unflushed.push(conn);
 }
 
