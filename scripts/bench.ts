@@ -630,7 +630,7 @@ function footer(elapsedMs: number): string {
   const lines = [
     "",
     `Medians of ${RUNS} run(s); a ratio is the median of the run-by-run ratios (each run measures the peers one right after the other), with the lowest and highest run beside a target; ${(elapsedMs / 1000).toFixed(0)} s in all; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${pinned ? "server on CPU 0, load generator on CPU 1" : "not pinned"}; chat stdout to ${opts.stdout ?? "/dev/null"}.`,
-    `Echo peers, the 1,000-receiver room's servers and cluster setups warmed by ${WARMUP} unrecorded pass(es) of every case (the first is the cold table); printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
+    `Every server and cluster setup warmed by ${WARMUP} unrecorded pass(es) of every case (the first is the cold table; the room of 100's ends with ${ROOM_SETTLE_LINES.toLocaleString("en-US")} more paced lines); printing peers: chat with stdout a regular file${SOCAT ? ", socat -v with stderr a regular file" : " (socat not installed: apt-get install socat for the comparison)"}.`,
     ...notes,
     `Other load on the machine during runs: up to ${otherLoadMax.toFixed(0)} % of a core${otherLoadMax > 10 ? " (disturbed: compare ratios, or run again on a quiet machine)" : ""}.`,
     problems.length === 0
