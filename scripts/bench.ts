@@ -306,7 +306,7 @@ const roomArgs = (server: Server) => [
 /**
  * Paced lines each room peer is sent once more during its warm-up, unrecorded: chat's compiler is still
  * optimising the paced path for some 10 passes of 2,000 lines after a server starts (measured: 100, 46, 31,
- * 15, 15, 22, 4, 6, 3 and 1 functions compiled in passes 1 to 10, up to 100 ms of compiling a pass on the
+ * 15, 15, 22, 4, 6, 3 and 1 functions compiled in passes 1 to 10, up to 104 ms of compiling a pass on the
  * server's one core), and a server's steady state, not its first seconds, is what its users meet.
  */
 const ROOM_SETTLE_LINES = 20_000;
